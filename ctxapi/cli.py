@@ -1,0 +1,220 @@
+"""The ``ctxapi`` command: run the local Neo4j, apply the graph schema, serve the API."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from ctxapi import config as configuration
+
+
+def _settings() -> configuration.Settings:
+    try:
+        return configuration.from_env()
+    except configuration.ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Show ctxapi's own failures as one clear message instead of a traceback."""
+    from ctxapi.db import DatabaseUnavailable
+    from ctxapi.migrations import MigrationError
+    from ctxapi.neo4j_local import Neo4jLocalError
+
+    try:
+        yield
+    except (Neo4jLocalError, MigrationError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ctxapi")
+def cli() -> None:
+    """ctxapi: one GraphQL endpoint for the whole customer context, over Neo4j.
+
+    Settings come from environment variables (README, "Configuration"). With NEO4J_URI unset,
+    ctxapi manages a local Neo4j under .ctxapi/ that `ctxapi neo4j start` runs.
+    """
+
+
+# -- neo4j -----------------------------------------------------------------------------------
+@cli.group()
+def neo4j() -> None:
+    """Fetch, start, stop and inspect the local Neo4j (used when NEO4J_URI is unset)."""
+
+
+@neo4j.command("fetch")
+def neo4j_fetch() -> None:
+    """Download the pinned Neo4j Community jars with Maven (start does this when needed)."""
+    from ctxapi.neo4j_local import NEO4J_VERSION, fetch
+
+    with _clear_errors():
+        lib = fetch(_settings().home)
+    click.echo(f"Neo4j {NEO4J_VERSION} is in {lib}")
+
+
+@neo4j.command("start")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for Bolt.")
+def neo4j_start(timeout: float) -> None:
+    """Start the local Neo4j in the background and wait until it answers (no-op if running)."""
+    local = _settings().local_neo4j()
+    with _clear_errors():
+        started = local.start(timeout=timeout)
+    if not started:
+        click.echo(f"Neo4j is already running on {local.uri} (pid {local.pid()}).")
+
+
+@neo4j.command("stop")
+def neo4j_stop() -> None:
+    """Stop the local Neo4j (waits for a clean shutdown)."""
+    local = _settings().local_neo4j()
+    if not local.stop():
+        click.echo("Neo4j is not running.")
+    else:
+        click.echo("Neo4j stopped.")
+
+
+@neo4j.command("status")
+def neo4j_status() -> None:
+    """Say whether the local Neo4j runs; exit status 0 when it does, 3 when it does not."""
+    status = _settings().local_neo4j().status()
+    if status.running:
+        click.echo(f"running  pid {status.pid}  {status.uri}  data in {status.home}")
+    else:
+        click.echo(f"stopped  (would listen on {status.uri}, data in {status.home})")
+        sys.exit(3)
+
+
+# -- schema ----------------------------------------------------------------------------------
+@cli.group()
+def schema() -> None:
+    """The graph schema: constraints and indexes, as migrations in schema/migrations/."""
+
+
+@schema.command("apply")
+def schema_apply() -> None:
+    """Apply the migrations that have not run yet (idempotent; records what ran in the graph)."""
+    from ctxapi.db import Database
+    from ctxapi.migrations import apply
+
+    db = Database(_settings())
+    with _clear_errors():
+        ran = apply(db)
+    db.close()
+    click.echo(f"Applied {', '.join(ran)}." if ran else "The graph schema is up to date.")
+
+
+# -- serving ---------------------------------------------------------------------------------
+def _wait_for_database(settings: configuration.Settings, timeout: float) -> None:
+    from ctxapi.db import Database, DatabaseUnavailable
+
+    db = Database(settings)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                db.ping()
+                return
+            except DatabaseUnavailable as error:
+                if time.monotonic() > deadline:
+                    raise click.ClickException(
+                        f"{error} at {settings.resolved().neo4j_uri} after {timeout:.0f}s"
+                    ) from None
+                time.sleep(0.5)
+    finally:
+        db.close()
+
+
+@cli.command("wait")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait.")
+def wait(timeout: float) -> None:
+    """Wait until Neo4j answers (for start-up scripts)."""
+    _wait_for_database(_settings(), timeout)
+    click.echo("Neo4j answers.")
+
+
+def _serve(settings: configuration.Settings, host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from ctxapi import create_app
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "timeout": settings.worker_timeout,
+                "graceful_timeout": 10,
+                "accesslog": "-",
+                "worker_exit": _close_worker_driver,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    click.echo(f"Serving ctxapi on http://{host}:{port}/graphql  (Ctrl-C stops)")
+    Server().run()
+
+
+def _close_worker_driver(_server: Any, worker: Any) -> None:
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        app.extensions["ctxapi"].db.close()
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to bind [HOST, default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [PORT, default 8000].")
+@click.option("--workers", type=int, default=None, help="gunicorn workers [CTXAPI_WORKERS].")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the API with gunicorn in the foreground (Neo4j must be running)."""
+    settings = _settings()
+    _serve(settings, host or settings.host, port or settings.port, workers or settings.workers)
+
+
+@cli.command("run")
+@click.option("--port", type=int, default=None, help="Port [PORT, default 8000].")
+def run(port: int | None) -> None:
+    """Everything `make run` does: start Neo4j, apply the schema, serve; Ctrl-C stops it all."""
+    from ctxapi.db import Database
+    from ctxapi.migrations import apply
+
+    settings = _settings()
+    local = settings.local_neo4j() if settings.uses_local_neo4j else None
+    started = False
+    try:
+        with _clear_errors():
+            if local is not None:
+                started = local.start()
+            else:
+                _wait_for_database(settings, 30)
+            db = Database(settings)
+            ran = apply(db)
+            db.close()
+        if ran:
+            click.echo(f"Graph schema: applied {', '.join(ran)}.")
+        _serve(settings, settings.host, port or settings.port, settings.workers)
+    finally:
+        if started and local is not None:
+            local.stop()
+
+
+def register(app: Any) -> None:
+    """Make the same commands available as ``flask --app ctxapi ctxapi …``."""
+    app.cli.add_command(cli, "ctxapi")
+
+
+def main() -> None:
+    cli(prog_name="ctxapi")
+
+
+if __name__ == "__main__":
+    main()

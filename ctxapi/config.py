@@ -1,0 +1,112 @@
+"""Settings, read once from environment variables (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_home() -> Path:
+    """``.ctxapi/`` in the source checkout when running from one, else in the working folder."""
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return PROJECT_ROOT / ".ctxapi"
+    return Path.cwd() / ".ctxapi"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ctxapi can be told. ``neo4j_uri`` empty means: the managed local Neo4j."""
+
+    neo4j_uri: str = ""
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    # Driver time limits: connect + acquire + retry stay well below the gunicorn worker
+    # timeout, so an outage gives quick 503s instead of killed workers.
+    neo4j_connection_timeout: float = 2.0
+    neo4j_acquisition_timeout: float = 2.0
+    neo4j_max_retry_time: float = 5.0
+    neo4j_pool_size: int = 50
+    home: Path = field(default_factory=default_home)
+    local_port: int = 7687
+    local_heap: str = "2g"
+    local_pagecache: str = "4g"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 3
+    worker_timeout: int = 30
+    readiness_timeout: float = 1.5
+    debug: bool = False
+
+    @property
+    def uses_local_neo4j(self) -> bool:
+        return not self.neo4j_uri
+
+    def local_neo4j(self) -> Any:
+        """The managed local instance these settings describe."""
+        from ctxapi.neo4j_local import LocalNeo4j
+
+        return LocalNeo4j(
+            self.home,
+            port=self.local_port,
+            heap=self.local_heap,
+            pagecache=self.local_pagecache,
+            password=self.neo4j_password or None,
+        )
+
+    def resolved(self) -> Settings:
+        """Fill in the URI and password of the local instance when no NEO4J_URI is given."""
+        if not self.uses_local_neo4j:
+            return self
+        local = self.local_neo4j()
+        return replace(self, neo4j_uri=local.uri, neo4j_password=local.password())
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> Settings:
+        return replace(self, **dict(overrides or {}))
+
+
+# Environment variable → (field, converter). Unknown CTXAPI_* variables are ignored.
+_ENV: dict[str, tuple[str, Any]] = {
+    "NEO4J_URI": ("neo4j_uri", str),
+    "NEO4J_USER": ("neo4j_user", str),
+    "NEO4J_USERNAME": ("neo4j_user", str),
+    "NEO4J_PASSWORD": ("neo4j_password", str),
+    "NEO4J_DATABASE": ("neo4j_database", str),
+    "CTXAPI_NEO4J_CONNECTION_TIMEOUT": ("neo4j_connection_timeout", float),
+    "CTXAPI_NEO4J_ACQUISITION_TIMEOUT": ("neo4j_acquisition_timeout", float),
+    "CTXAPI_NEO4J_MAX_RETRY_TIME": ("neo4j_max_retry_time", float),
+    "CTXAPI_NEO4J_POOL_SIZE": ("neo4j_pool_size", int),
+    "CTXAPI_HOME": ("home", Path),
+    "CTXAPI_NEO4J_PORT": ("local_port", int),
+    "CTXAPI_NEO4J_HEAP": ("local_heap", str),
+    "CTXAPI_NEO4J_PAGECACHE": ("local_pagecache", str),
+    "HOST": ("host", str),
+    "PORT": ("port", int),
+    "CTXAPI_WORKERS": ("workers", int),
+    "CTXAPI_WORKER_TIMEOUT": ("worker_timeout", int),
+    "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
+}
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value ctxapi cannot use."""
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables (``os.environ`` by default)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, (attribute, convert) in _ENV.items():
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[attribute] = convert(raw)
+        except ValueError as error:
+            raise ConfigError(f"{name}={raw!r} is not valid: {error}") from None
+    return Settings(**values)

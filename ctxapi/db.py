@@ -1,0 +1,116 @@
+"""The Neo4j driver's lifecycle (one per process, made after fork), read/write helpers, errors."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, LiteralString, TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from ctxapi.config import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(RuntimeError):
+    """Neo4j cannot be reached right now (down, restarting, refusing our credentials)."""
+
+
+# Errors that mean "the database is not there", as opposed to "this query is wrong".
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    ServiceUnavailable,
+    SessionExpired,
+    AuthError,
+    OSError,
+)
+
+
+class Database:
+    """Holds this process's driver; created lazily so gunicorn workers each get their own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = settings.neo4j_database
+        self._driver: Driver | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    @property
+    def driver(self) -> Driver:
+        """The driver of this process; a forked child makes its own instead of sharing sockets."""
+        if self._driver is None or self._pid != os.getpid():
+            with self._lock:
+                if self._driver is None or self._pid != os.getpid():
+                    self._driver = self._connect()
+                    self._pid = os.getpid()
+        return self._driver
+
+    def _connect(self) -> Driver:
+        s = self.settings.resolved()
+        return GraphDatabase.driver(
+            s.neo4j_uri,
+            auth=(s.neo4j_user, s.neo4j_password),
+            connection_timeout=s.neo4j_connection_timeout,
+            connection_acquisition_timeout=s.neo4j_acquisition_timeout,
+            max_transaction_retry_time=s.neo4j_max_retry_time,
+            max_connection_pool_size=s.neo4j_pool_size,
+            user_agent="ctxapi",
+            # Notifications are advice for humans at a console; the API has nobody to read them.
+            notifications_min_severity="OFF",
+        )
+
+    def close(self) -> None:
+        """Close this process's driver (a no-op when none was made or it belongs to a parent)."""
+        if self._driver is not None and self._pid == os.getpid():
+            self._driver.close()
+        self._driver = None
+
+    def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Any]:
+        """Run a read query with read routing (a cluster serves it from secondaries)."""
+        with unavailable_as_error():
+            records, _, _ = self.driver.execute_query(
+                query,
+                parameters_=dict(parameters or {}),
+                database_=self.name,
+                routing_=RoutingControl.READ,
+            )
+        return list(records)
+
+    def write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run ``work`` in a managed write transaction (the driver may retry it: be idempotent)."""
+        with unavailable_as_error(), self.driver.session(database=self.name) as session:
+            return session.execute_write(work)
+
+    def ping(self) -> None:
+        """Raise DatabaseUnavailable unless Neo4j answers now (no retries: used by /readyz)."""
+        with unavailable_as_error():
+            self.driver.verify_connectivity()
+
+
+@contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """Turn driver errors that mean "Neo4j is not reachable" into DatabaseUnavailable."""
+    try:
+        yield
+    except (ServiceUnavailable, SessionExpired, AuthError, OSError, DriverError) as error:
+        if isinstance(error, Neo4jError) and not isinstance(error, UNAVAILABLE_ERRORS):
+            raise
+        log.warning("Neo4j unavailable: %s: %s", type(error).__name__, error)
+        raise DatabaseUnavailable(describe(error)) from error
+
+
+def describe(error: BaseException) -> str:
+    """A short, safe description of a driver error for logs and readiness reasons."""
+    if isinstance(error, AuthError):
+        return "Neo4j refused ctxapi's credentials"
+    if isinstance(error, (ServiceUnavailable, SessionExpired, OSError)):
+        return "Neo4j is not reachable"
+    return f"Neo4j error ({type(error).__name__})"

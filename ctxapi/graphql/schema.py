@@ -1,0 +1,45 @@
+"""The root schema: it only assembles the types and fields that the domain modules define."""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+import graphene
+from graphql import GraphQLResolveInfo
+
+from ctxapi import __version__
+
+_COMPONENTS: LiteralString = (
+    "CALL dbms.components() YIELD name, versions, edition "
+    "RETURN name, versions[0] AS version, edition"
+)
+
+
+class DatabaseInfo(graphene.ObjectType):
+    """The Neo4j server behind this API."""
+
+    name = graphene.String(required=True, description="The database ctxapi reads and writes.")
+    version = graphene.String(required=True, description="Neo4j's version, e.g. 5.26.31.")
+    edition = graphene.String(required=True, description="community or enterprise.")
+
+
+class Query(graphene.ObjectType):
+    """Every read ctxapi offers starts here."""
+
+    api_version = graphene.String(required=True, description="The version of ctxapi serving.")
+    database = graphene.Field(
+        DatabaseInfo, required=True, description="The Neo4j server behind this API."
+    )
+
+    @staticmethod
+    def resolve_api_version(_root: Any, _info: GraphQLResolveInfo) -> str:
+        return __version__
+
+    @staticmethod
+    def resolve_database(_root: Any, info: GraphQLResolveInfo) -> dict[str, str]:
+        db = info.context["db"]
+        record = db.read(_COMPONENTS)[0]
+        return {"name": db.name, "version": record["version"], "edition": record["edition"]}
+
+
+schema = graphene.Schema(query=Query, auto_camelcase=True)

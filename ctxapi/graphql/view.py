@@ -1,0 +1,316 @@
+"""GraphQL over HTTP: request rules, limits, cached parse and validation, error masking.
+
+Follows the GraphQL-over-HTTP specification: POST with a JSON body, or GET for queries only;
+responses in ``application/graphql-response+json`` when the client accepts it, else
+``application/json``. A browser's GET gets GraphiQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+import orjson
+from flask import Response, current_app, g, render_template_string, request, url_for
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    validate,
+)
+
+from ctxapi.db import DatabaseUnavailable
+from ctxapi.graphql.errors import ClientError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds checked before any expensive work (graphql-core validation is quadratic)."""
+
+    max_tokens: int = 2000
+    max_query_length: int = 20_000
+
+
+class RequestError(Exception):
+    """The HTTP request itself is wrong: it is answered without executing anything."""
+
+    def __init__(self, message: str, code: ErrorCode, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A query's parsed document (None if it does not parse) and its parse/validation errors."""
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...] = ()
+
+
+class DocumentCache:
+    """Parsed and validated documents by query text (LRU), so a repeated query skips both."""
+
+    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int = 512) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.size = size
+        self._entries: OrderedDict[str, Prepared] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, query: str) -> Prepared:
+        """``query`` parsed and validated, from the cache when it was seen before."""
+        with self._lock:
+            entry = self._entries.get(query)
+            if entry is not None:
+                self._entries.move_to_end(query)
+                return entry
+        entry = self._load(query)
+        with self._lock:
+            self._entries[query] = entry
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return entry
+
+    def _load(self, query: str) -> Prepared:
+        try:
+            document = parse(query, no_location=False, max_tokens=self.limits.max_tokens)
+        except GraphQLError as syntax_error:
+            syntax_error.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
+            return Prepared(None, (syntax_error,))
+        errors = validate(self.schema, document)
+        for error in errors:
+            error.extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
+        return Prepared(document, tuple(errors))
+
+
+class GraphQLView:
+    """The ``/graphql`` endpoint."""
+
+    def __init__(self, schema: GraphQLSchema, limits: Limits | None = None) -> None:
+        self.schema = schema
+        self.limits = limits or Limits()
+        self.documents = DocumentCache(schema, self.limits)
+
+    def __call__(self) -> Response:
+        try:
+            media_type = self._negotiate()
+        except _NotAcceptable:
+            message = f"Accept {GRAPHQL_RESPONSE} or {JSON}."
+            body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+            return self._respond(body, JSON, 406)
+        if media_type is None:
+            return graphiql_page()
+        try:
+            params = self._params()
+        except RequestError as error:
+            body = {"errors": [{"message": str(error), "extensions": {"code": error.code.value}}]}
+            return self._respond(body, media_type, error.status)
+        prepared = self.documents.get(params["query"])
+        operation = None
+        if prepared.document is not None:
+            operation = get_operation_ast(prepared.document, params["operationName"])
+        # A mutation over GET is refused as such, before whatever else is wrong with it.
+        if request.method == "GET" and operation and operation.operation != OperationType.QUERY:
+            return self._method_not_allowed(media_type, operation)
+        if prepared.errors:
+            status = 400 if media_type == GRAPHQL_RESPONSE else 200
+            errors = [error.formatted for error in prepared.errors]
+            return self._respond({"errors": errors}, media_type, status)
+        if prepared.document is None or operation is None:
+            message = "Cannot tell which operation to run: name it with operationName."
+            body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+            return self._respond(body, media_type, 400)
+        return self._execute(prepared.document, params, media_type)
+
+    # -- request ---------------------------------------------------------------------------
+    def _negotiate(self) -> str | None:
+        """The response media type, or None for a browser that wants GraphiQL."""
+        accept = request.accept_mimetypes
+        wants_page = accept.best_match(["text/html", JSON, GRAPHQL_RESPONSE]) == "text/html"
+        if request.method == "GET" and "query" not in request.args and wants_page:
+            return None
+        if not request.headers.get("Accept"):
+            return JSON
+        best = accept.best_match([GRAPHQL_RESPONSE, JSON])
+        if best is None:
+            raise _NotAcceptable()
+        return best
+
+    def _params(self) -> dict[str, Any]:
+        if request.method == "GET":
+            raw: Mapping[str, Any] = {
+                key: request.args.get(key)
+                for key in ("query", "variables", "operationName", "extensions")
+            }
+            raw = {
+                **raw,
+                "variables": _json_param(raw["variables"], "variables"),
+                "extensions": _json_param(raw["extensions"], "extensions"),
+            }
+        else:
+            if request.mimetype != JSON:
+                raise RequestError(
+                    "POST bodies must be application/json.", ErrorCode.BAD_REQUEST, 415
+                )
+            try:
+                raw = orjson.loads(request.get_data(cache=False))
+            except orjson.JSONDecodeError:
+                raise RequestError("The body is not valid JSON.", ErrorCode.BAD_REQUEST) from None
+            if not isinstance(raw, dict):
+                raise RequestError("The body must be a JSON object.", ErrorCode.BAD_REQUEST)
+        query = raw.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise RequestError("`query` must be a non-empty string.", ErrorCode.BAD_REQUEST)
+        if len(query) > self.limits.max_query_length:
+            raise RequestError(
+                f"`query` is longer than {self.limits.max_query_length} characters.",
+                ErrorCode.BAD_REQUEST,
+            )
+        for key, kind, label in (
+            ("variables", dict, "an object"),
+            ("extensions", dict, "an object"),
+            ("operationName", str, "a string"),
+        ):
+            if raw.get(key) is not None and not isinstance(raw[key], kind):
+                raise RequestError(f"`{key}` must be {label} or null.", ErrorCode.BAD_REQUEST)
+        return {
+            "query": query,
+            "variables": raw.get("variables") or {},
+            "operationName": raw.get("operationName"),
+        }
+
+    # -- execution -------------------------------------------------------------------------
+    def _execute(self, document: DocumentNode, params: dict[str, Any], media_type: str) -> Response:
+        started = time.perf_counter()
+        result = execute_sync(
+            self.schema,
+            document,
+            variable_values=params["variables"],
+            operation_name=params["operationName"],
+            context_value={"db": current_app.extensions["ctxapi"].db, "request_id": g.request_id},
+        )
+        body: dict[str, Any] = {}
+        status = 200
+        if result.errors:
+            body["errors"] = [self._format_error(error) for error in result.errors]
+            codes = {error["extensions"]["code"] for error in body["errors"]}
+            if ErrorCode.UNAVAILABLE.value in codes:
+                status = 503
+            elif result.data is None and media_type == GRAPHQL_RESPONSE:
+                # Variables that do not coerce fail the request before any field runs.
+                status = 400
+        body["data"] = result.data
+        extensions: dict[str, Any] = {"requestId": g.request_id}
+        if current_app.extensions["ctxapi"].settings.debug:
+            extensions["timing"] = {"totalMs": round((time.perf_counter() - started) * 1000, 3)}
+        body["extensions"] = extensions
+        response = self._respond(body, media_type, status)
+        if status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    def _format_error(self, error: GraphQLError) -> dict[str, Any]:
+        original = error.original_error
+        formatted = dict(error.formatted)
+        if original is None:
+            code = (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT.value)
+        elif isinstance(original, ClientError):
+            code = original.code.value
+        elif isinstance(original, DatabaseUnavailable):
+            code = ErrorCode.UNAVAILABLE.value
+            formatted["message"] = "The database is unavailable right now; retry shortly."
+        else:
+            code = ErrorCode.INTERNAL.value
+            formatted["message"] = f"Internal error (request {g.request_id})."
+            log.error(
+                "request %s: unexpected error at %s",
+                g.request_id,
+                error.path,
+                exc_info=(type(original), original, original.__traceback__),
+            )
+        formatted["extensions"] = {"code": code}
+        return formatted
+
+    @staticmethod
+    def _respond(body: dict[str, Any], media_type: str, status: int) -> Response:
+        body.setdefault("extensions", {"requestId": g.request_id})
+        return Response(orjson.dumps(body), status=status, mimetype=media_type)
+
+    def _method_not_allowed(self, media_type: str, operation: OperationDefinitionNode) -> Response:
+        message = f"A {operation.operation.value} cannot be sent with GET; use POST."
+        body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+        response = self._respond(body, media_type, 405)
+        response.headers["Allow"] = "POST"
+        return response
+
+
+class _NotAcceptable(Exception):
+    """The client accepts none of the media types this endpoint can answer with."""
+
+
+def _json_param(value: str | None, name: str) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raise RequestError(f"`{name}` is not valid JSON.", ErrorCode.BAD_REQUEST) from None
+
+
+_GRAPHIQL_HTML = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>ctxapi · GraphiQL</title>
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+  <link rel="stylesheet" href="{{ static('graphiql.min.css') }}">
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script src="{{ static('react.production.min.js') }}"></script>
+  <script src="{{ static('react-dom.production.min.js') }}"></script>
+  <script src="{{ static('graphiql.min.js') }}"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: {{ endpoint | tojson }} });
+    ReactDOM.createRoot(document.getElementById('graphiql')).render(
+      React.createElement(GraphiQL, { fetcher, defaultQuery: {{ default_query | tojson }} })
+    );
+  </script>
+</body>
+</html>
+"""
+
+DEFAULT_QUERY = """# Welcome to ctxapi. Press the play button to run.
+{
+  apiVersion
+  database { version edition }
+}
+"""
+
+
+def graphiql_page() -> Response:
+    """GraphiQL, served from assets shipped in the package (no CDN needed)."""
+    html = render_template_string(
+        _GRAPHIQL_HTML,
+        static=lambda name: url_for("graphiql_static", filename=name),
+        endpoint=url_for("graphql"),
+        default_query=DEFAULT_QUERY,
+    )
+    return Response(html, mimetype="text/html")

@@ -1,0 +1,43 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from ctxapi.db import DatabaseUnavailable
+
+health = Blueprint("health", __name__)
+
+# One spare thread bounds /readyz's answer time even if a connect attempt hangs.
+_checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
+
+
+@health.get("/healthz")
+def healthz() -> Any:
+    """200 while the process serves requests; says nothing about the database."""
+    return jsonify(status="ok")
+
+
+@health.get("/readyz")
+def readyz() -> Any:
+    """200 when Neo4j answers, else 503 with the reason; always within the readiness timeout."""
+    state = current_app.extensions["ctxapi"]
+    future = _checker.submit(state.db.ping)
+    try:
+        future.result(timeout=state.settings.readiness_timeout)
+    except DatabaseUnavailable as error:
+        return _not_ready(str(error))
+    except FutureTimeout:
+        return _not_ready("Neo4j did not answer in time")
+    return jsonify(status="ready", database=state.db.name)
+
+
+def _not_ready(reason: str) -> Any:
+    response = jsonify(status="unavailable", reason=reason)
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    return response

@@ -1,0 +1,84 @@
+"""Fixtures: one real, throwaway Neo4j per test run (or NEO4J_URI's), the app and its clients.
+
+With NEO4J_URI unset, the session starts its own Neo4j from the jars ctxapi fetches, in a
+temporary folder on a free port, and stops it at the end, on failure and on Ctrl-C too (the
+server also gets SIGTERM from Linux if this process dies). Nothing here fakes the database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from ctxapi import create_app
+from ctxapi.config import Settings, default_home
+from ctxapi.db import Database
+from ctxapi.migrations import apply
+from ctxapi.neo4j_local import LocalNeo4j, free_port
+
+TEST_HEAP = "1g"
+TEST_PAGECACHE = "512m"
+
+
+def throwaway_neo4j(folder: Path) -> LocalNeo4j:
+    """A Neo4j instance in ``folder`` on a free port, sharing the fetched jars of .ctxapi/."""
+    return LocalNeo4j(
+        Path(os.environ.get("CTXAPI_HOME") or default_home()),
+        root=folder,
+        port=free_port(),
+        heap=TEST_HEAP,
+        pagecache=TEST_PAGECACHE,
+    )
+
+
+def settings_for(server: LocalNeo4j, **overrides: Any) -> Settings:
+    return Settings(neo4j_uri=server.uri, neo4j_password=server.password(), **overrides)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings that point at the test run's Neo4j."""
+    if os.environ.get("NEO4J_URI"):
+        yield Settings(
+            neo4j_uri=os.environ["NEO4J_URI"],
+            neo4j_user=os.environ.get("NEO4J_USER", "neo4j"),
+            neo4j_password=os.environ.get("NEO4J_PASSWORD", ""),
+            neo4j_database=os.environ.get("NEO4J_DATABASE", "neo4j"),
+        )
+        return
+    server = throwaway_neo4j(tmp_path_factory.mktemp("neo4j"))
+    server.start(ephemeral=True, quiet=True)
+    try:
+        yield settings_for(server)
+    finally:
+        server.stop(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def db(settings: Settings) -> Iterator[Database]:
+    """The test Neo4j with the graph schema applied."""
+    database = Database(settings)
+    apply(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> Flask:
+    return create_app(settings)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()

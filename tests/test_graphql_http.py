@@ -1,0 +1,235 @@
+"""GraphQL over HTTP: the request rules, response media types and error shapes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from ctxapi import create_app
+from ctxapi.config import Settings
+from ctxapi.neo4j_local import NEO4J_VERSION, free_port
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def test_post_runs_a_query(client: FlaskClient) -> None:
+    # when
+    response = client.post("/graphql", json={"query": "{ __typename apiVersion }"})
+    # then
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.json is not None
+    assert response.json["data"] == {"__typename": "Query", "apiVersion": "0.1.0"}
+    assert "errors" not in response.json
+
+
+def test_the_query_reaches_the_real_neo4j(client: FlaskClient) -> None:
+    # when
+    response = client.post("/graphql", json={"query": "{ database { name version edition } }"})
+    # then
+    assert response.json is not None
+    assert response.json["data"]["database"] == {
+        "name": "neo4j",
+        "version": NEO4J_VERSION,
+        "edition": "community",
+    }
+
+
+def test_get_runs_a_query_with_variables(client: FlaskClient) -> None:
+    # given
+    query = "query Q($skip: Boolean!) { apiVersion @skip(if: $skip) __typename }"
+    # when
+    response = client.get(
+        "/graphql",
+        query_string={"query": query, "variables": '{"skip": true}', "operationName": "Q"},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    # then
+    assert response.status_code == 200
+    assert response.mimetype == GRAPHQL_RESPONSE
+    assert response.json is not None
+    assert response.json["data"] == {"__typename": "Query"}
+
+
+def test_a_mutation_over_get_is_405(client: FlaskClient) -> None:
+    # when
+    response = client.get("/graphql", query_string={"query": "mutation { anything }"})
+    # then
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.json is not None
+    assert "POST" in response.json["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"), [(GRAPHQL_RESPONSE, 400), ("application/json", 200)]
+)
+def test_a_parse_error_has_a_code_and_the_status_the_media_type_prescribes(
+    client: FlaskClient, accept: str, status: int
+) -> None:
+    # when
+    response = client.post("/graphql", json={"query": "{ apiVersion"}, headers={"Accept": accept})
+    # then
+    assert response.status_code == status
+    assert response.mimetype == accept
+    assert response.json is not None
+    assert "data" not in response.json
+    [error] = response.json["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert error["locations"] == [{"line": 1, "column": 13}]
+
+
+def test_a_validation_error_names_the_field(client: FlaskClient) -> None:
+    # when
+    response = client.post(
+        "/graphql", json={"query": "{ nope }"}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json is not None
+    [error] = response.json["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "nope" in error["message"]
+
+
+def test_a_repeated_query_is_parsed_once(client: FlaskClient) -> None:
+    # given
+    view = client.application.view_functions["graphql"]
+    body = {"query": "{ __typename apiVersion }"}
+    client.post("/graphql", json=body)
+    first = view.documents.get(body["query"])
+    # when
+    client.post("/graphql", json=body)
+    # then
+    assert view.documents.get(body["query"]) is first
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "fragment"),
+    [
+        ({"data": "{not json", "content_type": "application/json"}, 400, "not valid JSON"),
+        ({"data": "[1, 2]", "content_type": "application/json"}, 400, "JSON object"),
+        ({"json": {"variables": {}}}, 400, "`query`"),
+        ({"json": {"query": "{ apiVersion }", "variables": [1]}}, 400, "`variables`"),
+        ({"data": "query=x", "content_type": "text/plain"}, 415, "application/json"),
+        ({"json": {"query": "{ apiVersion }" + " " * 70_000}}, 413, ""),
+    ],
+)
+def test_malformed_requests_get_a_clear_error(
+    client: FlaskClient, kwargs: dict[str, object], status: int, fragment: str
+) -> None:
+    # when
+    response = client.post("/graphql", **kwargs)  # type: ignore[arg-type]
+    # then
+    assert response.status_code == status
+    assert response.is_json
+    assert response.json is not None
+    [error] = response.json["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert fragment in error["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_variables_that_do_not_coerce_are_bad_user_input(client: FlaskClient) -> None:
+    # when
+    response = client.post(
+        "/graphql",
+        json={"query": "query ($s: Boolean!) { apiVersion @skip(if: $s) }", "variables": {}},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json is not None
+    assert response.json["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_an_unacceptable_accept_header_is_406(client: FlaskClient) -> None:
+    response = client.post(
+        "/graphql", json={"query": "{ apiVersion }"}, headers={"Accept": "text/csv"}
+    )
+    assert response.status_code == 406
+
+
+def test_every_response_carries_a_request_id(client: FlaskClient) -> None:
+    # when
+    given = client.post(
+        "/graphql", json={"query": "{ apiVersion }"}, headers={"X-Request-Id": "abc-123"}
+    )
+    made = client.post("/graphql", json={"query": "{ apiVersion }"})
+    # then
+    assert given.headers["X-Request-Id"] == "abc-123"
+    assert given.json is not None
+    assert given.json["extensions"]["requestId"] == "abc-123"
+    assert made.json is not None
+    assert len(made.json["extensions"]["requestId"]) == 32
+
+
+def test_a_browser_gets_graphiql_with_its_assets(client: FlaskClient) -> None:
+    # when
+    page = client.get("/graphql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    # then
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "GraphiQL.createFetcher" in html
+    for asset in ("graphiql.min.js", "graphiql.min.css", "react.production.min.js"):
+        assert f"/graphiql/{asset}" in html
+        served = client.get(f"/graphiql/{asset}")
+        assert served.status_code == 200
+        assert len(served.get_data()) > 1000
+        served.close()
+
+
+def test_unknown_paths_and_methods_answer_in_json(client: FlaskClient) -> None:
+    missing = client.get("/nowhere")
+    wrong_method = client.put("/graphql", json={"query": "{ apiVersion }"})
+    assert missing.status_code == 404
+    assert missing.is_json
+    assert wrong_method.status_code == 405
+    assert set(wrong_method.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.fixture
+def unreachable_client() -> FlaskClient:
+    """An app whose Neo4j address has nothing listening on it."""
+    settings = Settings(neo4j_uri=f"neo4j://127.0.0.1:{free_port()}", neo4j_password="x")
+    return create_app(settings).test_client()  # type: ignore[no-any-return]
+
+
+def test_a_database_outage_is_503_unavailable_without_internals(
+    unreachable_client: FlaskClient,
+) -> None:
+    # when
+    response = unreachable_client.post("/graphql", json={"query": "{ database { version } }"})
+    # then
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json is not None
+    [error] = response.json["errors"]
+    assert error["extensions"]["code"] == "UNAVAILABLE"
+    text = response.get_data(as_text=True)
+    for leak in ("127.0.0.1", "Traceback", "ServiceUnavailable", "neo4j://"):
+        assert leak not in text
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts TCP connections and never says a word (a hung database)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield int(server.getsockname()[1])
+
+
+def test_readyz_gives_up_on_a_hung_database(silent_server: int) -> None:
+    # given
+    settings = Settings(neo4j_uri=f"bolt://127.0.0.1:{silent_server}", neo4j_password="x")
+    client = create_app(settings).test_client()
+    # when
+    response = client.get("/readyz")
+    # then
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "reason": "Neo4j did not answer in time"}
