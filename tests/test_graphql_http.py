@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from ctxapi import create_app
 from ctxapi.config import Settings
+from ctxapi.graphql.view import GraphQLView
 from ctxapi.neo4j_local import NEO4J_VERSION, free_port
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -64,9 +65,7 @@ def test_a_mutation_over_get_is_405(client: FlaskClient) -> None:
     assert "POST" in response.json["errors"][0]["message"]
 
 
-@pytest.mark.parametrize(
-    ("accept", "status"), [(GRAPHQL_RESPONSE, 400), ("application/json", 200)]
-)
+@pytest.mark.parametrize(("accept", "status"), [(GRAPHQL_RESPONSE, 400), ("application/json", 200)])
 def test_a_parse_error_has_a_code_and_the_status_the_media_type_prescribes(
     client: FlaskClient, accept: str, status: int
 ) -> None:
@@ -98,6 +97,7 @@ def test_a_validation_error_names_the_field(client: FlaskClient) -> None:
 def test_a_repeated_query_is_parsed_once(client: FlaskClient) -> None:
     # given
     view = client.application.view_functions["graphql"]
+    assert isinstance(view, GraphQLView)
     body = {"query": "{ __typename apiVersion }"}
     client.post("/graphql", json=body)
     first = view.documents.get(body["query"])
@@ -122,7 +122,7 @@ def test_malformed_requests_get_a_clear_error(
     client: FlaskClient, kwargs: dict[str, object], status: int, fragment: str
 ) -> None:
     # when
-    response = client.post("/graphql", **kwargs)  # type: ignore[arg-type]
+    response = client.post("/graphql", **kwargs)
     # then
     assert response.status_code == status
     assert response.is_json

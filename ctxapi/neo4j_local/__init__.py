@@ -438,4 +438,3 @@ def _wait_for_exit(pid: int, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
-

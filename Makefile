@@ -1,0 +1,61 @@
+# ctxapi — `make help` lists the targets. Everything installs what it needs on first use.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3 || echo python3.11)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format install neo4j-fetch neo4j-start neo4j-stop neo4j-status \
+        schema serve clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: install ## Start Neo4j, apply the schema, serve the API on 127.0.0.1:8000 (Ctrl-C stops all)
+	@$(BIN)/ctxapi run
+
+test: install lint ## Lint, then run the whole test suite against a real, throwaway Neo4j
+	@$(BIN)/ctxapi neo4j fetch
+	@$(BIN)/pytest
+
+lint: install ## ruff (lint and format check) and mypy
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+
+format: install ## Format the code with ruff
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+install: $(STAMP) ## Create .venv and install ctxapi with its dev tools
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || \
+	  { echo "$(PYTHON) was not found: install Python 3.11 (or run make PYTHON=/path/to/python3.11)."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+neo4j-fetch: install ## Download the pinned Neo4j Community jars with Maven
+	@$(BIN)/ctxapi neo4j fetch
+
+neo4j-start: install ## Start the local Neo4j in the background
+	@$(BIN)/ctxapi neo4j start
+
+neo4j-stop: install ## Stop the local Neo4j
+	@$(BIN)/ctxapi neo4j stop
+
+neo4j-status: install ## Is the local Neo4j running?
+	@$(BIN)/ctxapi neo4j status
+
+schema: install ## Apply the graph schema migrations
+	@$(BIN)/ctxapi schema apply
+
+serve: install ## Serve the API (Neo4j must already run: make neo4j-start)
+	@$(BIN)/ctxapi serve
+
+clean: ## Remove the virtualenv and caches (keeps .ctxapi/, the local Neo4j and its data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,93 @@
+"""`ctxapi run`, what `make run` calls: Neo4j, schema and API up; Ctrl-C takes it all down."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ctxapi.config import default_home
+from ctxapi.neo4j_local import NEO4J_VERSION, LocalNeo4j, free_port
+from tests.conftest import TEST_HEAP, TEST_PAGECACHE
+
+pytestmark = pytest.mark.slow
+
+CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
+
+
+def _get(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+    data = json.dumps(body).encode() if body is not None else None
+    assert url.startswith("http://127.0.0.1:")
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _wait_ready(base: str, process: subprocess.Popen[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[0]
+        try:
+            if _get(f"{base}/readyz")[0] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{base}/readyz did not turn 200 within {timeout}s")
+
+
+def test_run_serves_the_api_and_ctrl_c_stops_everything_it_started(tmp_path: Path) -> None:
+    # given: a home of its own that shares the fetched jars
+    (tmp_path / "neo4j").symlink_to(default_home() / "neo4j", target_is_directory=True)
+    bolt_port, http_port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")},
+        "CTXAPI_HOME": str(tmp_path),
+        "CTXAPI_NEO4J_PORT": str(bolt_port),
+        "CTXAPI_NEO4J_HEAP": TEST_HEAP,
+        "CTXAPI_NEO4J_PAGECACHE": TEST_PAGECACHE,
+        "CTXAPI_WORKERS": "2",
+        "PORT": str(http_port),
+    }
+    base = f"http://127.0.0.1:{http_port}"
+    # when
+    process = subprocess.Popen(
+        [CTXAPI, "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_ready(base, process, timeout=180)
+        neo4j_pid = LocalNeo4j(tmp_path, port=bolt_port).pid()
+        # then: the API answers, over a real gunicorn and the Neo4j it started
+        status, body = _get(f"{base}/graphql", {"query": "{ __typename database { version } }"})
+        assert status == 200
+        assert body["data"] == {"__typename": "Query", "database": {"version": NEO4J_VERSION}}
+        assert neo4j_pid is not None
+        # when: Ctrl-C, as a terminal sends it, to the whole foreground process group
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    # then: ctxapi exited cleanly and its Neo4j is gone
+    assert process.returncode == 0, output
+    assert "Stopping Neo4j" in output
+    assert not Path(f"/proc/{neo4j_pid}").exists()
+    assert not (tmp_path / "local" / "run" / "neo4j.pid").exists()
