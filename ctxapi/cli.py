@@ -152,6 +152,8 @@ def _serve(settings: configuration.Settings, host: str, port: int, workers: int)
                 "timeout": settings.worker_timeout,
                 "graceful_timeout": 10,
                 "accesslog": "-",
+                # Several servers (tests, make run) may run at once; none needs the control socket.
+                "control_socket_disable": True,
                 "worker_exit": _close_worker_driver,
             }
             for key, value in options.items():
