@@ -6,11 +6,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ctxapi import config as configuration
+from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
 
 
 def _settings() -> configuration.Settings:
@@ -108,6 +110,146 @@ def schema_apply() -> None:
         ran = apply(db)
     db.close()
     click.echo(f"Applied {', '.join(ran)}." if ran else "The graph schema is up to date.")
+
+
+# -- seed ------------------------------------------------------------------------------------
+@cli.group()
+def seed() -> None:
+    """Fill and refresh the graph from exports (format: seed/README.md)."""
+
+
+@seed.command("load")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate every record; write nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("rejects.jsonl"),
+    show_default=True,
+    help="Where rejected records go, one JSON object per line (file, line, raw, errors).",
+)
+@click.option(
+    "--max-rejects",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Exit 0 as long as at most this many records were rejected.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=100_000),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Records per write transaction.",
+)
+@click.option(
+    "--phone-region",
+    default=None,
+    help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
+)
+def seed_load(
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    rejects: Path,
+    max_rejects: int,
+    batch_size: int,
+    phone_region: str | None,
+) -> None:
+    """Load record files (or folders of them) into the graph, in dependency order.
+
+    Files are named <type>.jsonl (or .csv for flat types, .gz allowed), e.g. customers.jsonl,
+    orders-2024.jsonl. Loading the same files again changes nothing; a changed record updates
+    its node. Exit status 1 when more than --max-rejects records were rejected.
+    """
+    settings = _settings()
+    summary = _load(
+        settings,
+        list(paths),
+        dry_run=dry_run,
+        rejects=rejects,
+        batch_size=batch_size,
+        phone_region=phone_region or settings.phone_region,
+    )
+    rejected = summary.total.rejected
+    if rejected:
+        click.echo(f"{rejected:,} rejected records are in {rejects} (file, line, raw, errors).")
+    if rejected > max_rejects:
+        sys.exit(1)
+
+
+@seed.command("generate")
+@click.option("--customers", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option(
+    "--seed", "seed_", type=int, default=1, show_default=True, help="Same seed, same files."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for the twelve .jsonl files (created; existing files are replaced).",
+)
+def seed_generate(customers: int, seed_: int, out: Path) -> None:
+    """Write synthetic data in the seed format (about 15 records per customer).
+
+    Deterministic for a seed; streamed, so millions of customers need no more memory than ten.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from ctxapi.seeding.generate import Generator
+
+    console = Console()
+    started = time.perf_counter()
+    with Progress(console=console, disable=not console.is_terminal) as bars:
+        task = bars.add_task("customers", total=customers)
+        counts = Generator(customers, seed_).run(
+            out, progress=lambda done: bars.update(task, completed=done)
+        )
+    seconds = time.perf_counter() - started
+    total = sum(counts.values())
+    click.echo(
+        f"Wrote {total:,} records for {customers:,} customers to {out} in {seconds:.1f} s: "
+        + ", ".join(f"{name} {count:,}" for name, count in counts.items())
+    )
+
+
+def _load(
+    settings: configuration.Settings,
+    paths: list[Path],
+    *,
+    dry_run: bool = False,
+    rejects: Path = Path("rejects.jsonl"),
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    phone_region: str = "US",
+) -> Any:
+    from rich.console import Console
+
+    from ctxapi.db import Database
+    from ctxapi.seeding.load import Loader, LoadError, Rejects, discover
+    from ctxapi.seeding.report import progress_bars, summary_table
+
+    console = Console()
+    db = None if dry_run else Database(settings)
+    try:
+        files = discover(paths)
+        if not files:
+            raise LoadError(f"no record files in {', '.join(map(str, paths))}")
+        with progress_bars(console) as bars:
+            loader = Loader(
+                db,
+                rejects=Rejects(rejects),
+                batch_size=batch_size,
+                phone_region=phone_region,
+                progress=bars,  # type: ignore[arg-type]
+            )
+            summary = loader.load(files)
+    except LoadError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        if db is not None:
+            db.close()
+    console.print(summary_table(summary))
+    return summary
 
 
 # -- serving ---------------------------------------------------------------------------------

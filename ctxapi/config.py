@@ -41,6 +41,7 @@ class Settings:
     workers: int = 3
     worker_timeout: int = 30
     readiness_timeout: float = 1.5
+    phone_region: str = "US"
     debug: bool = False
 
     @property
@@ -89,6 +90,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "PORT": ("port", int),
     "CTXAPI_WORKERS": ("workers", int),
     "CTXAPI_WORKER_TIMEOUT": ("worker_timeout", int),
+    "CTXAPI_PHONE_REGION": ("phone_region", str),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
 }
 

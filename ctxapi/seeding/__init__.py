@@ -1,0 +1,1 @@
+"""Loading the graph from exports: record schemas, the streaming loader, demo and synthetic data."""

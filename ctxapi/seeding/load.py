@@ -1,0 +1,439 @@
+"""The streaming loader behind ``ctxapi seed load``.
+
+Reads files line by line (memory stays flat whatever their size), validates every record with
+its marshmallow schema, and writes batches with ``UNWIND … MERGE`` in managed write
+transactions, on a writer thread so that validation and Neo4j work overlap. A record that
+fails — bad JSON, wrong encoding, a field error, a reference to something that does not
+exist, a constraint the database enforces — goes to the rejects file with its file, line,
+raw text and reasons; the rest loads. ``read = created + updated + unchanged + rejected``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from marshmallow import ValidationError
+from neo4j import ManagedTransaction
+from neo4j.exceptions import ConstraintError, Neo4jError
+
+from ctxapi.db import Database, DatabaseUnavailable
+from ctxapi.seeding.graph import (
+    MISSING_IDENTITIES,
+    MISSING_IDS,
+    RECORD_TYPES,
+    RecordType,
+    Reference,
+)
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".jsonl", ".jsonl.gz", ".csv", ".csv.gz")
+DEFAULT_BATCH_SIZE = 5000
+
+
+class LoadError(Exception):
+    """The load cannot go on (unknown file, database gone); the message says what to do."""
+
+
+@dataclass
+class TypeStats:
+    """What happened to the records of one type."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+
+    @property
+    def loaded(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class Summary:
+    """The outcome of a load, per record type, in load order."""
+
+    stats: dict[str, TypeStats] = field(default_factory=dict)
+    seconds: float = 0.0
+    rejects_path: Path | None = None
+    dry_run: bool = False
+
+    def of(self, name: str) -> TypeStats:
+        return self.stats.setdefault(name, TypeStats())
+
+    @property
+    def total(self) -> TypeStats:
+        total = TypeStats()
+        for stats in self.stats.values():
+            for name in ("read", "created", "updated", "unchanged", "rejected"):
+                setattr(total, name, getattr(total, name) + getattr(stats, name))
+        return total
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from, for its reject."""
+
+    file: str
+    line: int
+    raw: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """A validated record ready to write."""
+
+    row: dict[str, Any]
+    references: list[Reference]
+    origin: Origin
+
+
+class Rejects:
+    """The rejects file: one JSON object per rejected record (thread-safe, opened on demand)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._file: IO[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, origin: Origin, errors: Any) -> None:
+        entry = {"file": origin.file, "line": origin.line, "raw": origin.raw, "errors": errors}
+        with self._lock:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self.path.open("wb")
+            self._file.write(orjson.dumps(entry) + b"\n")
+            self.count += 1
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def record_type_of(path: Path) -> RecordType | None:
+    """The record type a file holds, from its name: ``orders.jsonl``, ``orders-2024.csv`` …"""
+    name = path.name
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            for record_type in RECORD_TYPES:
+                if stem == record_type.name or stem.startswith(
+                    (f"{record_type.name}-", f"{record_type.name}_", f"{record_type.name}.")
+                ):
+                    if suffix.startswith(".csv") and not record_type.csv:
+                        raise LoadError(
+                            f"{path}: {record_type.name} records nest lists, so they come as "
+                            "JSON Lines (.jsonl), not CSV"
+                        )
+                    return record_type
+    return None
+
+
+def discover(paths: Iterable[Path]) -> list[tuple[RecordType, Path]]:
+    """The files to load, in dependency order; folders are searched (not recursively)."""
+    found: list[tuple[RecordType, Path]] = []
+    for path in paths:
+        if not path.exists():
+            raise LoadError(f"{path}: no such file or folder")
+        candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        for candidate in candidates:
+            record_type = record_type_of(candidate)
+            if record_type is None:
+                if path.is_dir() and not candidate.name.endswith(SUFFIXES):
+                    continue  # READMEs and such beside the data
+                names = ", ".join(t.name for t in RECORD_TYPES)
+                raise LoadError(
+                    f"{candidate}: cannot tell the record type from the name; name files "
+                    f"<type>.jsonl or <type>.csv with <type> one of {names}"
+                )
+            found.append((record_type, candidate))
+    order = {record_type.name: n for n, record_type in enumerate(RECORD_TYPES)}
+    return sorted(found, key=lambda pair: (order[pair[0].name], str(pair[1])))
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, raw bytes, bytes read so far) for each non-blank line."""
+    position = 0
+    with _open(path) as stream:
+        for number, raw in enumerate(stream, start=1):
+            position += len(raw)
+            if raw.strip():
+                yield number, raw.rstrip(b"\r\n"), position
+
+
+Parsed = tuple[Origin, dict[str, Any] | None, Any, int]
+
+
+def parse_records(path: Path) -> Iterator[Parsed]:
+    """(origin, record or None, errors, bytes read) for each record of a JSONL or CSV file."""
+    is_csv = ".csv" in path.name
+    header: list[str] | None = None
+    for number, raw, position in read_lines(path):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            origin = Origin(str(path), number, raw.decode("utf-8", errors="replace"))
+            reason = f"not UTF-8: byte 0x{raw[error.start]:02x} at position {error.start}"
+            yield origin, None, {"_line": [reason]}, position
+            continue
+        origin = Origin(str(path), number, text)
+        if is_csv:
+            cells = next(csv.reader(io.StringIO(text)))
+            if header is None:
+                header = [cell.strip() for cell in cells]
+                continue
+            if len(cells) != len(header):
+                reason = f"{len(cells)} cells where the header has {len(header)} columns"
+                yield origin, None, {"_line": [reason]}, position
+                continue
+            yield origin, dict(zip(header, cells, strict=True)), None, position
+            continue
+        try:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
+            yield origin, None, {"_line": [f"not valid JSON: {error}"]}, position
+            continue
+        if not isinstance(record, dict):
+            yield origin, None, {"_line": ["a line must hold one JSON object"]}, position
+            continue
+        yield origin, record, None, position
+
+
+Progress = Callable[[Path, int, int], None]  # (file, records so far, bytes so far)
+
+
+class Loader:
+    """Loads files into the graph; one instance per run."""
+
+    def __init__(
+        self,
+        db: Database | None,
+        *,
+        rejects: Rejects,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        phone_region: str = "US",
+        progress: Callable[[Path, int], Progress] | None = None,
+    ) -> None:
+        self.db = db
+        self.rejects = rejects
+        self.batch_size = batch_size
+        self.phone_region = phone_region
+        self.progress = progress
+        self.summary = Summary(rejects_path=rejects.path, dry_run=db is None)
+        self._lock = threading.Lock()
+
+    # -- reading and validating (main thread) ----------------------------------------------
+    def load(self, files: list[tuple[RecordType, Path]]) -> Summary:
+        """Load every file; raise LoadError if the database goes away mid-way."""
+        started = time.perf_counter()
+        writer = _Writer(self) if self.db is not None else None
+        try:
+            for record_type, path in files:
+                begun = time.perf_counter()
+                self._load_file(record_type, path, writer)
+                if writer is not None:
+                    writer.drain()  # the next type may reference this one
+                self.summary.of(record_type.name).seconds += time.perf_counter() - begun
+        finally:
+            if writer is not None:
+                writer.stop()
+            self.rejects.close()
+            self.summary.seconds = time.perf_counter() - started
+        return self.summary
+
+    def _load_file(self, record_type: RecordType, path: Path, writer: _Writer | None) -> None:
+        stats = self.summary.of(record_type.name)
+        schema = record_type.schema()
+        schema.phone_region = self.phone_region  # type: ignore[attr-defined]
+        tick = self.progress(path, path.stat().st_size) if self.progress else None
+        batch: list[Item] = []
+        keys: set[Any] = set()
+        records = 0
+        for origin, data, errors, position in parse_records(path):
+            records += 1
+            with self._lock:
+                stats.read += 1
+            if data is not None:
+                try:
+                    record = schema.load_record(data)
+                except ValidationError as error:
+                    errors = error.messages
+            if errors is not None:
+                self._reject(stats, origin, errors)
+            elif writer is None:
+                with self._lock:
+                    stats.created += 1  # dry run: "valid"
+            else:
+                key = record_type.key(record)
+                if key in keys:  # the same record twice: write the first before the second
+                    writer.submit(record_type, batch)
+                    batch, keys = [], set()
+                keys.add(key)
+                batch.append(
+                    Item(record_type.to_row(record), record_type.references(record), origin)
+                )
+                if len(batch) >= self.batch_size:
+                    writer.submit(record_type, batch)
+                    batch, keys = [], set()
+            if tick is not None and records % 500 == 0:
+                tick(path, records, position)
+        if batch and writer is not None:
+            writer.submit(record_type, batch)
+        if tick is not None:
+            tick(path, records, path.stat().st_size)
+
+    def _reject(self, stats: TypeStats, origin: Origin, errors: Any) -> None:
+        self.rejects.add(origin, errors)
+        with self._lock:
+            stats.rejected += 1
+
+    # -- writing (writer thread) -----------------------------------------------------------
+    def write_batch(self, record_type: RecordType, batch: list[Item]) -> None:
+        """Write one batch; a constraint failure retries record by record to find the culprit."""
+        assert self.db is not None
+        stats = self.summary.of(record_type.name)
+        try:
+            counts, missing = self.db.write(_write_work(record_type, batch))
+        except ConstraintError:
+            if len(batch) == 1:
+                self._reject(stats, batch[0].origin, {"_record": [_constraint_reason(batch)]})
+                return
+            for item in batch:
+                self.write_batch(record_type, [item])
+            return
+        for item, reasons in missing:
+            self._reject(stats, item.origin, {"_references": reasons})
+        with self._lock:
+            for outcome, n in counts.items():
+                setattr(stats, outcome, getattr(stats, outcome) + n)
+
+
+def _constraint_reason(batch: list[Item]) -> str:
+    row = batch[0].row
+    if "number" in row.get("props", {}):
+        return f"order number {row['props']['number']!r} already belongs to another order"
+    return "the database refused it: it would break a uniqueness constraint"
+
+
+def _write_work(
+    record_type: RecordType, batch: list[Item]
+) -> Callable[[ManagedTransaction], tuple[dict[str, int], list[tuple[Item, list[str]]]]]:
+    """The transaction function for a batch: check references, then write what is complete."""
+
+    def work(tx: ManagedTransaction) -> tuple[dict[str, int], list[tuple[Item, list[str]]]]:
+        absent = _missing_references(tx, batch)
+        complete, incomplete = [], []
+        for item in batch:
+            reasons = [_describe(ref) for ref in item.references if _ref_key(ref) in absent]
+            if reasons:
+                incomplete.append((item, reasons))
+            else:
+                complete.append(item)
+        counts: dict[str, int] = {}
+        if complete:
+            result = tx.run(record_type.write, rows=[item.row for item in complete])
+            counts = {record["outcome"]: record["n"] for record in result}
+        return counts, incomplete
+
+    return work
+
+
+def _ref_key(ref: Reference) -> tuple[str, Any]:
+    label, value = ref
+    return label, tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _describe(ref: Reference) -> str:
+    label, value = ref
+    if label == "Identity":
+        return f"identity {value[0]} {value[1]!r} does not exist (load it in identities first)"
+    return f"{label.lower()} {value!r} does not exist"
+
+
+def _missing_references(tx: ManagedTransaction, batch: list[Item]) -> set[tuple[str, Any]]:
+    wanted: dict[str, set[Any]] = defaultdict(set)
+    for item in batch:
+        for label, value in item.references:
+            wanted[label].add(tuple(value) if label == "Identity" else value)
+    absent: set[tuple[str, Any]] = set()
+    for label, values in wanted.items():
+        if label == "Identity":
+            keys = [list(value) for value in values]
+            missing = tx.run(MISSING_IDENTITIES, keys=keys).single(strict=True)["missing"]
+            absent.update(("Identity", tuple(key)) for key in missing)
+        else:
+            missing = tx.run(MISSING_IDS[label], ids=list(values)).single(strict=True)["missing"]
+            absent.update((label, value) for value in missing)
+    return absent
+
+
+class _Writer:
+    """One thread that writes batches in order while the main thread validates the next."""
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+        self.queue: queue.Queue[tuple[RecordType, list[Item]] | None] = queue.Queue(maxsize=2)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="ctxapi-seed-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, record_type: RecordType, batch: list[Item]) -> None:
+        self._raise_failure()
+        if batch:
+            self.queue.put((record_type, batch))
+
+    def drain(self) -> None:
+        self.queue.join()
+        self._raise_failure()
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            if isinstance(failure, DatabaseUnavailable):
+                raise LoadError(
+                    f"{failure}; the batches committed so far are kept. Run the same command "
+                    "again once Neo4j is back: it completes the load without duplicates."
+                ) from failure
+            if isinstance(failure, Neo4jError):
+                raise LoadError(f"Neo4j refused a batch: {failure.message}") from failure
+            raise failure
+
+    def _run(self) -> None:
+        while True:
+            job = self.queue.get()
+            try:
+                if job is None:
+                    return
+                if self.failure is None:
+                    self.loader.write_batch(*job)
+            except BaseException as error:  # handed to the main thread
+                self.failure = error
+            finally:
+                self.queue.task_done()
