@@ -324,10 +324,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     _serve(settings, host or settings.host, port or settings.port, workers or settings.workers)
 
 
+DEMO_DIR = configuration.PROJECT_ROOT / "seed" / "demo"
+_ANY_CUSTOMER = "MATCH (c:Customer) RETURN c.id LIMIT 1"
+
+
 @cli.command("run")
 @click.option("--port", type=int, default=None, help="Port [PORT, default 8000].")
 def run(port: int | None) -> None:
-    """Everything `make run` does: start Neo4j, apply the schema, serve; Ctrl-C stops it all."""
+    """Everything `make run` does: start Neo4j, apply the schema, load the demo data into an
+    empty graph, serve; Ctrl-C stops it all."""
     from ctxapi.db import Database
     from ctxapi.migrations import apply
 
@@ -342,9 +347,13 @@ def run(port: int | None) -> None:
                 _wait_for_database(settings, 30)
             db = Database(settings)
             ran = apply(db)
+            empty = not db.read(_ANY_CUSTOMER)
             db.close()
         if ran:
             click.echo(f"Graph schema: applied {', '.join(ran)}.")
+        if empty:
+            click.echo(f"The graph is empty: loading the demo data from {DEMO_DIR} ...")
+            _load(settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl")
         _serve(settings, settings.host, port or settings.port, settings.workers)
     finally:
         if started and local is not None:

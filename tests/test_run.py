@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from neo4j import GraphDatabase
 
 from ctxapi.config import default_home
 from ctxapi.neo4j_local import NEO4J_VERSION, LocalNeo4j, free_port
@@ -73,12 +74,20 @@ def test_run_serves_the_api_and_ctrl_c_stops_everything_it_started(tmp_path: Pat
     )
     try:
         _wait_ready(base, process, timeout=180)
-        neo4j_pid = LocalNeo4j(tmp_path, port=bolt_port).pid()
+        local = LocalNeo4j(tmp_path, port=bolt_port)
+        neo4j_pid = local.pid()
         # then: the API answers, over a real gunicorn and the Neo4j it started
         status, body = _get(f"{base}/graphql", {"query": "{ __typename database { version } }"})
         assert status == 200
         assert body["data"] == {"__typename": "Query", "database": {"version": NEO4J_VERSION}}
         assert neo4j_pid is not None
+        # and the empty graph got the demo stories
+        with GraphDatabase.driver(local.uri, auth=("neo4j", local.password())) as driver:
+            records, _, _ = driver.execute_query(
+                "MATCH (:Identity {kind: 'email', value: 'sofia.marquez@example.com'})"
+                "-[:IDENTIFIES]->(c:Customer) RETURN c.tier AS tier, COUNT { (:Customer) } AS all"
+            )
+        assert [dict(record) for record in records] == [{"tier": "vip", "all": 14}]
         # when: Ctrl-C, as a terminal sends it, to the whole foreground process group
         os.killpg(process.pid, signal.SIGINT)
         output, _ = process.communicate(timeout=90)
@@ -89,5 +98,6 @@ def test_run_serves_the_api_and_ctrl_c_stops_everything_it_started(tmp_path: Pat
     # then: ctxapi exited cleanly and its Neo4j is gone
     assert process.returncode == 0, output
     assert "Stopping Neo4j" in output
+    assert "loading the demo data" in output
     assert not Path(f"/proc/{neo4j_pid}").exists()
     assert not (tmp_path / "local" / "run" / "neo4j.pid").exists()

@@ -4,7 +4,9 @@ Every write query takes ``$rows`` (one map per record: its key, ``hash`` of its 
 ``props``, timestamps ``t`` as ISO-8601 text, and references) and returns how many rows were
 ``created``, ``updated`` or ``unchanged``. A record whose hash equals the stored
 ``sourceHash`` is not written again, so a second load of the same files changes nothing.
-Queries are static text; values travel only as parameters.
+Queries are static text; values travel only as parameters. A write replaces all of a
+node's properties (``SET n = row.props``), so a field that disappeared from the source
+disappears from the graph too.
 
 Timestamps travel as text and become DateTime in Cypher (``datetime(row.t.x)``): the Python
 driver spends about 100 µs converting each native datetime, Neo4j a fraction of that.
@@ -52,7 +54,7 @@ WRITE_BRANDS: LiteralString = (
     + """
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
-  MERGE (n:Brand {id: row.id}) SET n += row.props, n.sourceHash = row.hash
+  MERGE (n:Brand {id: row.id}) SET n = row.props, n.id = row.id, n.sourceHash = row.hash
 }
 """
     + _COUNT
@@ -64,7 +66,7 @@ WRITE_AGENTS: LiteralString = (
     + """
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
-  MERGE (n:Agent {id: row.id}) SET n += row.props, n.sourceHash = row.hash
+  MERGE (n:Agent {id: row.id}) SET n = row.props, n.id = row.id, n.sourceHash = row.hash
 }
 """
     + _COUNT
@@ -76,7 +78,7 @@ WRITE_PRODUCTS: LiteralString = (
     + """
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
-  MERGE (n:Product {id: row.id}) SET n += row.props, n.sourceHash = row.hash
+  MERGE (n:Product {id: row.id}) SET n = row.props, n.id = row.id, n.sourceHash = row.hash
 }
 """
     + _COUNT
@@ -89,7 +91,8 @@ WRITE_CUSTOMERS: LiteralString = (
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
   MERGE (c:Customer {id: row.id})
-  SET c += row.props, c.sourceHash = row.hash, c.createdAt = datetime(row.t.createdAt)
+  SET c = row.props, c.id = row.id, c.sourceHash = row.hash,
+      c.createdAt = datetime(row.t.createdAt)
   WITH c, row
   MATCH (b:Brand {id: row.brand})
   CALL (c, b) { MATCH (c)-[old:OF_BRAND]->(other) WHERE other <> b DELETE old }
@@ -105,7 +108,7 @@ WRITE_ADDRESSES: LiteralString = (
     + """
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
-  MERGE (a:Address {id: row.id}) SET a += row.props, a.sourceHash = row.hash
+  MERGE (a:Address {id: row.id}) SET a = row.props, a.id = row.id, a.sourceHash = row.hash
   WITH a, row
   MATCH (c:Customer {id: row.customer})
   CALL (a) { MATCH (a)<-[old:LIVES_AT]-() DELETE old }
@@ -128,7 +131,7 @@ WITH row, c, i, CASE WHEN old IS NULL THEN 'created'
 CALL (row, c, i, outcome) {
   WITH row, c, i WHERE outcome <> 'unchanged'
   MERGE (i)-[l:IDENTIFIES]->(c)
-  SET l += row.props, l.sourceHash = row.hash, l.linkedAt = datetime(row.t.linkedAt)
+  SET l = row.props, l.sourceHash = row.hash, l.linkedAt = datetime(row.t.linkedAt)
 }
 RETURN outcome, count(*) AS n
 """
@@ -140,7 +143,8 @@ WRITE_ORDERS: LiteralString = (
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
   MERGE (o:Order {id: row.id})
-  SET o += row.props, o.sourceHash = row.hash, o.placedAt = datetime(row.t.placedAt)
+  SET o = row.props, o.id = row.id, o.sourceHash = row.hash,
+      o.placedAt = datetime(row.t.placedAt)
   WITH o, row
   MATCH (c:Customer {id: row.customer})
   CALL (o) { MATCH (o)<-[old:PLACED]-() DELETE old }
@@ -165,7 +169,7 @@ WRITE_SHIPMENTS: LiteralString = (
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
   MERGE (s:Shipment {id: row.id})
-  SET s += row.props, s.sourceHash = row.hash,
+  SET s = row.props, s.id = row.id, s.sourceHash = row.hash,
       s.shippedAt = datetime(row.t.shippedAt), s.promisedAt = datetime(row.t.promisedAt),
       s.deliveredAt = datetime(row.t.deliveredAt)
   WITH s, row
@@ -184,7 +188,7 @@ WRITE_RETURNS: LiteralString = (
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
   MERGE (x:Return {id: row.id})
-  SET x += row.props, x.sourceHash = row.hash,
+  SET x = row.props, x.id = row.id, x.sourceHash = row.hash,
       x.requestedAt = datetime(row.t.requestedAt), x.receivedAt = datetime(row.t.receivedAt),
       x.refundedAt = datetime(row.t.refundedAt)
   WITH x, row
@@ -203,7 +207,7 @@ WRITE_CASES: LiteralString = (
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
   MERGE (k:Case {id: row.id})
-  SET k += row.props, k.sourceHash = row.hash,
+  SET k = row.props, k.id = row.id, k.sourceHash = row.hash,
       k.openedAt = datetime(row.t.openedAt), k.resolvedAt = datetime(row.t.resolvedAt)
   WITH k, row
   MATCH (c:Customer {id: row.customer})
@@ -221,7 +225,7 @@ WRITE_INTERACTIONS: LiteralString = (
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
   MERGE (i:Interaction {id: row.id})
-  SET i += row.props, i.sourceHash = row.hash,
+  SET i = row.props, i.id = row.id, i.sourceHash = row.hash,
       i.occurredAt = datetime(row.t.occurredAt), i.respondedAt = datetime(row.t.respondedAt)
   WITH i, row
   MATCH (c:Customer {id: row.customer})
@@ -260,7 +264,8 @@ WRITE_FEEDBACK: LiteralString = (
 CALL (row, outcome) {
   WITH row WHERE outcome <> 'unchanged'
   MERGE (f:Feedback {id: row.id})
-  SET f += row.props, f.sourceHash = row.hash, f.submittedAt = datetime(row.t.submittedAt)
+  SET f = row.props, f.id = row.id, f.sourceHash = row.hash,
+      f.submittedAt = datetime(row.t.submittedAt)
   WITH f, row
   MATCH (c:Customer {id: row.customer})
   CALL (f) { MATCH (f)-[old:RATES]->() DELETE old }

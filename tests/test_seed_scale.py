@@ -1,0 +1,149 @@
+"""The loader at scale: a killed load completes on rerun; memory stays flat; the generator."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctxapi.config import Settings
+from ctxapi.db import Database
+from ctxapi.seeding.generate import Generator
+from ctxapi.seeding.load import Loader, Rejects, discover
+from tests.conftest import neo4j_env
+from tests.seeding import graph_counts, seed_load
+
+pytestmark = pytest.mark.slow
+
+CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3,000 generated customers (about 35,000 records)."""
+    folder = tmp_path_factory.mktemp("generated")
+    Generator(3000, seed=11).run(folder)
+    return folder
+
+
+def test_a_load_killed_halfway_completes_on_rerun_without_duplicates(
+    empty_graph: Database, settings: Settings, generated: Path, tmp_path: Path
+) -> None:
+    # given: what a clean load produces
+    clean = seed_load(settings, tmp_path, generated)
+    assert clean.exit_code == 0, clean.output
+    expected = graph_counts(empty_graph)
+    empty_graph.write(
+        lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume()
+    )
+    # when: a load is killed with SIGKILL once orders have started to arrive
+    command = [CTXAPI, "seed", "load", str(generated), "--batch-size", "300",
+               "--rejects", str(tmp_path / "killed.jsonl")]  # fmt: skip
+    load = subprocess.Popen(command, env={**os.environ, **neo4j_env(settings)})
+    deadline = time.monotonic() + 120
+    while not empty_graph.read("MATCH (o:Order) RETURN o.id LIMIT 1"):
+        assert load.poll() is None, "the load ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    load.send_signal(signal.SIGKILL)
+    load.wait()
+    partial = graph_counts(empty_graph)
+    # then: it stopped partway, and the same command completes it
+    assert partial.get("Order", 0) < expected["Order"]
+    assert "Interaction" not in partial
+    rerun = seed_load(settings, tmp_path, generated)
+    assert rerun.exit_code == 0, rerun.output
+    assert rerun.rejects == []
+    assert graph_counts(empty_graph) == expected
+
+
+def _peak_memory(db: Database, folder: Path, tmp_path: Path) -> int:
+    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    loader = Loader(db, rejects=Rejects(tmp_path / "rejects.jsonl"), batch_size=500)
+    tracemalloc.start()
+    try:
+        summary = loader.load(discover([folder]))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert summary.total.rejected == 0
+    return peak
+
+
+def test_memory_stays_flat_as_files_grow(
+    empty_graph: Database, generated: Path, tmp_path: Path
+) -> None:
+    # given: a file set four times larger than another
+    small = tmp_path / "small"
+    Generator(750, seed=11).run(small)
+    # when
+    small_peak = _peak_memory(empty_graph, small, tmp_path)
+    large_peak = _peak_memory(empty_graph, generated, tmp_path)
+    # then: the peak is set by the batch size, not by the file size
+    assert large_peak < small_peak * 1.5, (small_peak, large_peak)
+
+
+def test_the_generator_is_deterministic_and_valid(tmp_path: Path, generated: Path) -> None:
+    # when
+    Generator(3000, seed=11).run(tmp_path / "again")
+    Generator(3000, seed=12).run(tmp_path / "other")
+    # then
+    for path in generated.iterdir():
+        assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes()
+    assert (tmp_path / "other" / "orders.jsonl").read_bytes() != (
+        generated / "orders.jsonl"
+    ).read_bytes()
+    summary = Loader(None, rejects=Rejects(tmp_path / "r.jsonl")).load(discover([generated]))
+    assert summary.total.rejected == 0
+    assert summary.total.read > 10 * 3000
+
+
+def test_generated_data_has_the_shapes_of_real_support_data(generated: Path) -> None:
+    # given
+    import orjson
+
+    def records(name: str) -> list[dict[str, Any]]:
+        return [
+            orjson.loads(line) for line in (generated / f"{name}.jsonl").read_bytes().splitlines()
+        ]
+
+    orders, shipments = records("orders"), records("shipments")
+    interactions, cases = records("interactions"), records("cases")
+    # then: orders per customer are heavy-tailed
+    per_customer: dict[object, int] = {}
+    for order in orders:
+        per_customer[order["customer"]] = per_customer.get(order["customer"], 0) + 1
+    counts = sorted(per_customer.values())
+    assert counts[len(counts) // 2] <= 2
+    assert counts[-1] >= 15
+    # phone and email are the largest channels
+    channels: dict[object, int] = {}
+    for interaction in interactions:
+        channels[interaction["channel"]] = channels.get(interaction["channel"], 0) + 1
+    assert sorted(channels, key=channels.__getitem__)[-2:] in (
+        ["email", "phone"],
+        ["phone", "email"],
+    )
+    # a realistic share of parcels is late or damaged
+    late = sum(
+        1
+        for s in shipments
+        if s["status"] == "delayed" or (s.get("deliveredAt") and s["deliveredAt"] > s["promisedAt"])
+    )
+    damaged = sum(1 for s in shipments if s.get("condition") == "damaged")
+    assert 0.03 < late / len(shipments) < 0.12
+    assert 0.005 < damaged / len(shipments) < 0.04
+    # and some cases span several contacts with a channel switch
+    by_case: dict[object, set[object]] = {}
+    for interaction in interactions:
+        if "case" in interaction:
+            by_case.setdefault(interaction["case"], set()).add(interaction["channel"])
+    assert set(by_case) <= {case["id"] for case in cases}
+    assert sum(1 for found in by_case.values() if len(found) > 1) > len(by_case) * 0.1
