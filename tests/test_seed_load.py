@@ -291,7 +291,7 @@ def test_interactions_link_everything_they_name_or_are_rejected(
     reasons = {reject["line"]: reject["errors"]["_references"] for reject in outcome.rejects}
     assert reasons == {
         1: ["product 'P404' does not exist"],
-        2: ["identity email 'b@x.io' does not exist (load it in identities first)"],
+        2: ["identity email 'b@x.io' is not one of customer 'C1''s (load it in identities first)"],
     }
     [row] = empty_graph.read(
         "MATCH (c:Customer)-[:HAD]->(i:Interaction {id: 'I3'})-[:PART_OF]->(k:Case), "
@@ -322,3 +322,25 @@ def test_a_file_of_unknown_type_is_one_clear_line(settings: Settings, tmp_path: 
     assert outcome.output.startswith("Error: ")
     assert "cannot tell the record type from the name" in outcome.output
     assert len(outcome.output.strip().splitlines()) == 1
+
+
+def test_errors_inside_line_items_are_rejects_too(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given
+    data = tmp_path / "data"
+    write_lines(
+        data,
+        "orders.jsonl",
+        '{"id": "O1", "customer": "C1", "number": "1", "placedAt": "2026-01-05T10:00:00Z",'
+        ' "status": "paid", "total": "1.00", "currency": "EUR",'
+        ' "items": [{"product": "P1", "quantity": "2", "unitPrice": "1.00", "gift": true}]}',
+    )
+    # when
+    outcome = seed_load(settings, tmp_path, data)
+    # then
+    assert outcome.exit_code == 1
+    [reject] = outcome.rejects
+    assert reject["errors"] == {
+        "items": {"0": {"quantity": ["Not a valid integer."], "gift": ["Unknown field."]}}
+    }

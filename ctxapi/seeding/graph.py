@@ -35,8 +35,11 @@ MISSING_IDS: dict[str, LiteralString] = {
     + " {id: id}) WITH id, n WHERE n IS NULL RETURN collect(id) AS missing"
     for label in REFERENCED_LABELS
 }
+# An interaction's identity must be one of its own customer's identities.
 MISSING_IDENTITIES: LiteralString = (
-    "UNWIND $keys AS key OPTIONAL MATCH (n:Identity {kind: key[0], value: key[1]}) "
+    "UNWIND $keys AS key "
+    "OPTIONAL MATCH (n:Identity {kind: key[0], value: key[1]})-[:IDENTIFIES]->"
+    "(:Customer {id: key[2]}) "
     "WITH key, n WHERE n IS NULL RETURN collect(key) AS missing"
 )
 
@@ -291,7 +294,7 @@ CALL (row, outcome) {
 )
 
 
-Reference = tuple[str, Any]  # (label or "Identity", id or (kind, value))
+Reference = tuple[str, Any]  # (label, id), or ("Identity", (kind, value, customer id))
 
 
 @dataclass(frozen=True)
@@ -396,7 +399,7 @@ def _interaction_refs(record: dict[str, Any]) -> list[Reference]:
     refs = _refs(customer="Customer", case="Case", agent="Agent")(record)
     identity = record.get("identity")
     if identity is not None:
-        refs.append(("Identity", (identity["kind"], identity["value"])))
+        refs.append(("Identity", (identity["kind"], identity["value"], record["customer"])))
     refs += [(r.ABOUT_TYPES[ref["type"]], ref["id"]) for ref in record["about"]]
     return refs
 

@@ -117,7 +117,8 @@ class Rejects:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.path.open("wb")
-            self._file.write(orjson.dumps(entry) + b"\n")
+            # Errors of list items are keyed by their index, an int.
+            self._file.write(orjson.dumps(entry, option=orjson.OPT_NON_STR_KEYS) + b"\n")
             self.count += 1
 
     def close(self) -> None:
@@ -369,7 +370,10 @@ def _ref_key(ref: Reference) -> tuple[str, Any]:
 def _describe(ref: Reference) -> str:
     label, value = ref
     if label == "Identity":
-        return f"identity {value[0]} {value[1]!r} does not exist (load it in identities first)"
+        return (
+            f"identity {value[0]} {value[1]!r} is not one of customer {value[2]!r}'s "
+            "(load it in identities first)"
+        )
     return f"{label.lower()} {value!r} does not exist"
 
 

@@ -342,7 +342,7 @@ class InteractionRecord(RecordSchema):
     sentiment = fields.Float(validate=validate.Range(-1.0, 1.0))
     selfService = fields.Boolean(load_default=False)  # noqa: N815
     respondedAt = Timestamp()  # noqa: N815
-    durationSeconds = fields.Integer(validate=validate.Range(min=0))  # noqa: N815
+    durationSeconds = fields.Integer(strict=True, validate=validate.Range(min=0))  # noqa: N815
     identity = fields.Nested(IdentityRef)
     case = _ref()
     agent = _ref()
@@ -373,7 +373,7 @@ class FeedbackRecord(RecordSchema):
     id = _id()
     customer = _ref(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(FEEDBACK_KINDS))
-    score = fields.Integer(required=True, strict=False)
+    score = fields.Integer(required=True, strict=True)
     comment = fields.String()
     submittedAt = Timestamp(required=True)  # noqa: N815
     rates = fields.Nested(TypedRef)
