@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format install neo4j-fetch neo4j-start neo4j-stop neo4j-status \
-        schema serve clean
+        schema seed-demo serve clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ neo4j-status: install ## Is the local Neo4j running?
 
 schema: install ## Apply the graph schema migrations
 	@$(BIN)/ctxapi schema apply
+
+seed-demo: install ## Load the demo stories (seed/demo) into the running Neo4j
+	@$(BIN)/ctxapi seed load seed/demo --rejects .ctxapi/demo-rejects.jsonl
 
 serve: install ## Serve the API (Neo4j must already run: make neo4j-start)
 	@$(BIN)/ctxapi serve

@@ -113,6 +113,16 @@ def schema_apply() -> None:
 
 
 # -- seed ------------------------------------------------------------------------------------
+def _console() -> Any:
+    """Rich output; when piped or logged, wide enough that tables are not cut."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
+
+
 @cli.group()
 def seed() -> None:
     """Fill and refresh the graph from exports (format: seed/README.md)."""
@@ -193,12 +203,11 @@ def seed_generate(customers: int, seed_: int, out: Path) -> None:
 
     Deterministic for a seed; streamed, so millions of customers need no more memory than ten.
     """
-    from rich.console import Console
     from rich.progress import Progress
 
     from ctxapi.seeding.generate import Generator
 
-    console = Console()
+    console = _console()
     started = time.perf_counter()
     with Progress(console=console, disable=not console.is_terminal) as bars:
         task = bars.add_task("customers", total=customers)
@@ -222,13 +231,11 @@ def _load(
     batch_size: int = DEFAULT_BATCH_SIZE,
     phone_region: str = "US",
 ) -> Any:
-    from rich.console import Console
-
     from ctxapi.db import Database
     from ctxapi.seeding.load import Loader, LoadError, Rejects, discover
     from ctxapi.seeding.report import progress_bars, summary_table
 
-    console = Console()
+    console = _console()
     db = None if dry_run else Database(settings)
     try:
         files = discover(paths)

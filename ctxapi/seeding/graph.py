@@ -43,82 +43,54 @@ MISSING_IDENTITIES: LiteralString = (
     "WITH key, n WHERE n IS NULL RETURN collect(key) AS missing"
 )
 
-# The first and last lines of every node write: compare the content hash, skip what is equal.
-_OUTCOME: LiteralString = """
-WITH row, CASE WHEN old IS NULL THEN 'created'
-               WHEN old.sourceHash = row.hash THEN 'unchanged'
-               ELSE 'updated' END AS outcome
-"""
-_COUNT: LiteralString = "RETURN outcome, count(*) AS n"
 
-WRITE_BRANDS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Brand {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (n:Brand {id: row.id}) SET n = row.props, n.id = row.id, n.sourceHash = row.hash
-}
-"""
-    + _COUNT
-)
+def _node_write(
+    label: LiteralString, times: LiteralString = "", links: LiteralString = ""
+) -> LiteralString:
+    """The write query of a node type, from fixed fragments (``label`` is one of ours).
 
-WRITE_AGENTS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Agent {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (n:Agent {id: row.id}) SET n = row.props, n.id = row.id, n.sourceHash = row.hash
-}
-"""
-    + _COUNT
-)
+    Compares each row's content hash with the stored ``sourceHash``; writes only what is new or
+    changed: properties (``times`` sets the timestamps), then ``links`` rebuild relationships
+    from the node ``n``. Returns the count per outcome.
+    """
+    return (
+        "UNWIND $rows AS row OPTIONAL MATCH (old:" + label + " {id: row.id})\n"
+        "WITH row, CASE WHEN old IS NULL THEN 'created'\n"
+        "               WHEN old.sourceHash = row.hash THEN 'unchanged'\n"
+        "               ELSE 'updated' END AS outcome\n"
+        "CALL (row, outcome) {\n"
+        "  WITH row WHERE outcome <> 'unchanged'\n"
+        "  MERGE (n:" + label + " {id: row.id})\n"
+        "  SET n = row.props, n.id = row.id, n.sourceHash = row.hash"
+        + times
+        + "\n"
+        + ("  WITH n, row" + links if links else "")
+        + "}\n"
+        "RETURN outcome, count(*) AS n"
+    )
 
-WRITE_PRODUCTS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Product {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (n:Product {id: row.id}) SET n = row.props, n.id = row.id, n.sourceHash = row.hash
-}
-"""
-    + _COUNT
-)
 
-WRITE_CUSTOMERS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Customer {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (c:Customer {id: row.id})
-  SET c = row.props, c.id = row.id, c.sourceHash = row.hash,
-      c.createdAt = datetime(row.t.createdAt)
-  WITH c, row
+WRITE_BRANDS = _node_write("Brand")
+WRITE_AGENTS = _node_write("Agent")
+WRITE_PRODUCTS = _node_write("Product")
+
+WRITE_CUSTOMERS = _node_write(
+    "Customer",
+    ", n.createdAt = datetime(row.t.createdAt)",
+    """
   MATCH (b:Brand {id: row.brand})
-  CALL (c, b) { MATCH (c)-[old:OF_BRAND]->(other) WHERE other <> b DELETE old }
-  MERGE (c)-[:OF_BRAND]->(b)
-}
-"""
-    + _COUNT
+  CALL (n, b) { MATCH (n)-[old:OF_BRAND]->(other) WHERE other <> b DELETE old }
+  MERGE (n)-[:OF_BRAND]->(b)
+""",
 )
 
-WRITE_ADDRESSES: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Address {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (a:Address {id: row.id}) SET a = row.props, a.id = row.id, a.sourceHash = row.hash
-  WITH a, row
+WRITE_ADDRESSES = _node_write(
+    "Address",
+    links="""
   MATCH (c:Customer {id: row.customer})
-  CALL (a) { MATCH (a)<-[old:LIVES_AT]-() DELETE old }
-  MERGE (c)-[l:LIVES_AT]->(a) SET l.kind = row.props.kind
-}
-"""
-    + _COUNT
+  CALL (n) { MATCH (n)<-[old:LIVES_AT]-() DELETE old }
+  MERGE (c)-[l:LIVES_AT]->(n) SET l.kind = row.props.kind
+""",
 )
 
 # An identity link is a relationship: its hash lives on IDENTIFIES, the node is shared.
@@ -139,112 +111,74 @@ CALL (row, c, i, outcome) {
 RETURN outcome, count(*) AS n
 """
 
-WRITE_ORDERS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Order {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (o:Order {id: row.id})
-  SET o = row.props, o.id = row.id, o.sourceHash = row.hash,
-      o.placedAt = datetime(row.t.placedAt)
-  WITH o, row
+WRITE_ORDERS = _node_write(
+    "Order",
+    ", n.placedAt = datetime(row.t.placedAt)",
+    """
   MATCH (c:Customer {id: row.customer})
-  CALL (o) { MATCH (o)<-[old:PLACED]-() DELETE old }
-  CALL (o) { MATCH (o)-[old:CONTAINS]->() DELETE old }
-  MERGE (c)-[:PLACED]->(o)
-  WITH o, row
-  CALL (o, row) {
+  CALL (n) { MATCH (n)<-[old:PLACED]-() DELETE old }
+  CALL (n) { MATCH (n)-[old:CONTAINS]->() DELETE old }
+  MERGE (c)-[:PLACED]->(n)
+  WITH n, row
+  CALL (n, row) {
     UNWIND row.items AS item
     MATCH (p:Product {id: item.product})
-    CREATE (o)-[:CONTAINS {line: item.line, quantity: item.quantity,
+    CREATE (n)-[:CONTAINS {line: item.line, quantity: item.quantity,
                            unitPriceMinor: item.unitPriceMinor}]->(p)
   }
-}
-"""
-    + _COUNT
+""",
 )
 
-WRITE_SHIPMENTS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Shipment {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (s:Shipment {id: row.id})
-  SET s = row.props, s.id = row.id, s.sourceHash = row.hash,
-      s.shippedAt = datetime(row.t.shippedAt), s.promisedAt = datetime(row.t.promisedAt),
-      s.deliveredAt = datetime(row.t.deliveredAt)
-  WITH s, row
+WRITE_SHIPMENTS = _node_write(
+    "Shipment",
+    """, n.shippedAt = datetime(row.t.shippedAt), n.promisedAt = datetime(row.t.promisedAt),
+      n.deliveredAt = datetime(row.t.deliveredAt)""",
+    """
   MATCH (o:Order {id: row.order})
-  CALL (s) { MATCH (s)<-[old:SHIPPED_AS]-() DELETE old }
-  MERGE (o)-[:SHIPPED_AS]->(s)
-}
-"""
-    + _COUNT
+  CALL (n) { MATCH (n)<-[old:SHIPPED_AS]-() DELETE old }
+  MERGE (o)-[:SHIPPED_AS]->(n)
+""",
 )
 
-WRITE_RETURNS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Return {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (x:Return {id: row.id})
-  SET x = row.props, x.id = row.id, x.sourceHash = row.hash,
-      x.requestedAt = datetime(row.t.requestedAt), x.receivedAt = datetime(row.t.receivedAt),
-      x.refundedAt = datetime(row.t.refundedAt)
-  WITH x, row
+WRITE_RETURNS = _node_write(
+    "Return",
+    """, n.requestedAt = datetime(row.t.requestedAt), n.receivedAt = datetime(row.t.receivedAt),
+      n.refundedAt = datetime(row.t.refundedAt)""",
+    """
   MATCH (o:Order {id: row.order})
-  CALL (x) { MATCH (x)-[old:RETURNS]->() DELETE old }
-  MERGE (x)-[:RETURNS]->(o)
-}
-"""
-    + _COUNT
+  CALL (n) { MATCH (n)-[old:RETURNS]->() DELETE old }
+  MERGE (n)-[:RETURNS]->(o)
+""",
 )
 
-WRITE_CASES: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Case {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (k:Case {id: row.id})
-  SET k = row.props, k.id = row.id, k.sourceHash = row.hash,
-      k.openedAt = datetime(row.t.openedAt), k.resolvedAt = datetime(row.t.resolvedAt)
-  WITH k, row
+WRITE_CASES = _node_write(
+    "Case",
+    ", n.openedAt = datetime(row.t.openedAt), n.resolvedAt = datetime(row.t.resolvedAt)",
+    """
   MATCH (c:Customer {id: row.customer})
-  CALL (k) { MATCH (k)<-[old:OPENED]-() DELETE old }
-  MERGE (c)-[:OPENED]->(k)
-}
-"""
-    + _COUNT
+  CALL (n) { MATCH (n)<-[old:OPENED]-() DELETE old }
+  MERGE (c)-[:OPENED]->(n)
+""",
 )
 
-WRITE_INTERACTIONS: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Interaction {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (i:Interaction {id: row.id})
-  SET i = row.props, i.id = row.id, i.sourceHash = row.hash,
-      i.occurredAt = datetime(row.t.occurredAt), i.respondedAt = datetime(row.t.respondedAt)
-  WITH i, row
+WRITE_INTERACTIONS = _node_write(
+    "Interaction",
+    ", n.occurredAt = datetime(row.t.occurredAt), n.respondedAt = datetime(row.t.respondedAt)",
+    """
   MATCH (c:Customer {id: row.customer})
-  CALL (i) { MATCH (i)-[old:VIA|PART_OF|HANDLED_BY|ABOUT]->() DELETE old }
-  CALL (i) { MATCH (i)<-[old:HAD]-() DELETE old }
-  MERGE (c)-[:HAD]->(i)
-  WITH i, row
-  CALL (i, row) {
+  CALL (n) { MATCH (n)-[old:VIA|PART_OF|HANDLED_BY|ABOUT]->() DELETE old }
+  CALL (n) { MATCH (n)<-[old:HAD]-() DELETE old }
+  MERGE (c)-[:HAD]->(n)
+  WITH n, row
+  CALL (n, row) {
     MATCH (v:Identity {kind: row.identity[0], value: row.identity[1]})
-    MERGE (i)-[:VIA]->(v)
+    MERGE (n)-[:VIA]->(v)
   }
-  CALL (i, row) { MATCH (k:Case {id: row.case}) MERGE (i)-[:PART_OF]->(k) }
-  CALL (i, row) { MATCH (a:Agent {id: row.agent}) MERGE (i)-[:HANDLED_BY]->(a) }
-  CALL (i, row) {
+  CALL (n, row) { MATCH (k:Case {id: row.case}) MERGE (n)-[:PART_OF]->(k) }
+  CALL (n, row) { MATCH (a:Agent {id: row.agent}) MERGE (n)-[:HANDLED_BY]->(a) }
+  CALL (n, row) {
     UNWIND row.about AS ref
-    CALL (i, ref) {
+    CALL (ref) {
       MATCH (t:Order {id: ref.id}) WHERE ref.type = 'order' RETURN t
       UNION
       MATCH (t:Shipment {id: ref.id}) WHERE ref.type = 'shipment' RETURN t
@@ -253,29 +187,21 @@ CALL (row, outcome) {
       UNION
       MATCH (t:Product {id: ref.id}) WHERE ref.type = 'product' RETURN t
     }
-    MERGE (i)-[:ABOUT]->(t)
+    MERGE (n)-[:ABOUT]->(t)
   }
-}
-"""
-    + _COUNT
+""",
 )
 
-WRITE_FEEDBACK: LiteralString = (
-    "UNWIND $rows AS row OPTIONAL MATCH (old:Feedback {id: row.id})"
-    + _OUTCOME
-    + """
-CALL (row, outcome) {
-  WITH row WHERE outcome <> 'unchanged'
-  MERGE (f:Feedback {id: row.id})
-  SET f = row.props, f.id = row.id, f.sourceHash = row.hash,
-      f.submittedAt = datetime(row.t.submittedAt)
-  WITH f, row
+WRITE_FEEDBACK = _node_write(
+    "Feedback",
+    ", n.submittedAt = datetime(row.t.submittedAt)",
+    """
   MATCH (c:Customer {id: row.customer})
-  CALL (f) { MATCH (f)-[old:RATES]->() DELETE old }
-  CALL (f) { MATCH (f)<-[old:GAVE]-() DELETE old }
-  MERGE (c)-[:GAVE]->(f)
-  WITH f, row
-  CALL (f, row) {
+  CALL (n) { MATCH (n)-[old:RATES]->() DELETE old }
+  CALL (n) { MATCH (n)<-[old:GAVE]-() DELETE old }
+  MERGE (c)-[:GAVE]->(n)
+  WITH n, row
+  CALL (n, row) {
     WITH row.rates AS ref WHERE ref IS NOT NULL
     CALL (ref) {
       MATCH (t:Interaction {id: ref.id}) WHERE ref.type = 'interaction' RETURN t
@@ -286,11 +212,9 @@ CALL (row, outcome) {
       UNION
       MATCH (t:Product {id: ref.id}) WHERE ref.type = 'product' RETURN t
     }
-    MERGE (f)-[:RATES]->(t)
+    MERGE (n)-[:RATES]->(t)
   }
-}
-"""
-    + _COUNT
+""",
 )
 
 
