@@ -26,7 +26,7 @@ TEST_HEAP = "1g"
 TEST_PAGECACHE = "512m"
 
 
-def throwaway_neo4j(folder: Path) -> LocalNeo4j:
+def throwaway_neo4j(folder: Path, password: str | None = None) -> LocalNeo4j:
     """A Neo4j instance in ``folder`` on a free port, sharing the fetched jars of .ctxapi/."""
     return LocalNeo4j(
         Path(os.environ.get("CTXAPI_HOME") or default_home()),
@@ -34,6 +34,7 @@ def throwaway_neo4j(folder: Path) -> LocalNeo4j:
         port=free_port(),
         heap=TEST_HEAP,
         pagecache=TEST_PAGECACHE,
+        password=password,
     )
 
 

@@ -148,3 +148,18 @@ def test_the_cli_reports_status_with_an_exit_code(tmp_path: Path) -> None:
     # then
     assert done.returncode == 3
     assert done.stdout.startswith("stopped")
+
+
+def test_a_given_password_wins_even_one_that_looks_like_an_option(tmp_path: Path) -> None:
+    # given
+    given = "-given-by-NEO4J_PASSWORD"
+    instance = throwaway_neo4j(tmp_path, password=given)
+    # when
+    instance.start(ephemeral=True, quiet=True)
+    try:
+        # then
+        with GraphDatabase.driver(instance.uri, auth=("neo4j", given)) as driver:
+            driver.verify_connectivity()
+        assert instance.password_file.read_text().strip() == given
+    finally:
+        instance.stop(quiet=True)

@@ -15,9 +15,10 @@ import pytest
 
 from ctxapi.config import Settings
 from ctxapi.db import Database
+from ctxapi.migrations import apply
 from ctxapi.seeding.generate import Generator
 from ctxapi.seeding.load import Loader, Rejects, discover
-from tests.conftest import neo4j_env
+from tests.conftest import neo4j_env, settings_for, throwaway_neo4j
 from tests.seeding import graph_counts, seed_load
 
 pytestmark = pytest.mark.slow
@@ -33,35 +34,95 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_a_load_killed_halfway_completes_on_rerun_without_duplicates(
-    empty_graph: Database, settings: Settings, generated: Path, tmp_path: Path
-) -> None:
-    # given: what a clean load produces
-    clean = seed_load(settings, tmp_path, generated)
+def _clear(db: Database) -> None:
+    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+
+
+@pytest.fixture(scope="module")
+def expected_counts(
+    db: Database, settings: Settings, generated: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, int]:
+    """Nodes and relationships after one clean, uninterrupted load of the generated files."""
+    _clear(db)
+    clean = seed_load(settings, tmp_path_factory.mktemp("clean"), generated)
     assert clean.exit_code == 0, clean.output
-    expected = graph_counts(empty_graph)
-    empty_graph.write(
-        lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume()
-    )
-    # when: a load is killed with SIGKILL once orders have started to arrive
+    return graph_counts(db)
+
+
+def _start_load(settings: Settings, generated: Path, tmp_path: Path) -> subprocess.Popen[str]:
     command = [CTXAPI, "seed", "load", str(generated), "--batch-size", "300",
-               "--rejects", str(tmp_path / "killed.jsonl")]  # fmt: skip
-    load = subprocess.Popen(command, env={**os.environ, **neo4j_env(settings)})
+               "--rejects", str(tmp_path / "interrupted.jsonl")]  # fmt: skip
+    return subprocess.Popen(
+        command,
+        env={**os.environ, **neo4j_env(settings)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_orders(db: Database, load: subprocess.Popen[str]) -> None:
+    """Return once the load has committed its first orders (customers are all in by then)."""
     deadline = time.monotonic() + 120
-    while not empty_graph.read("MATCH (o:Order) RETURN o.id LIMIT 1"):
-        assert load.poll() is None, "the load ended before it could be killed"
+    while not db.read("MATCH (o:Order) RETURN o.id LIMIT 1"):
+        assert load.poll() is None, "the load ended before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_a_load_killed_halfway_completes_on_rerun_without_duplicates(
+    db: Database,
+    settings: Settings,
+    generated: Path,
+    expected_counts: dict[str, int],
+    tmp_path: Path,
+) -> None:
+    # given: an empty graph
+    _clear(db)
+    # when: a load is killed with SIGKILL once orders have started to arrive
+    load = _start_load(settings, generated, tmp_path)
+    _wait_for_orders(db, load)
     load.send_signal(signal.SIGKILL)
-    load.wait()
-    partial = graph_counts(empty_graph)
+    load.communicate()
+    partial = graph_counts(db)
     # then: it stopped partway, and the same command completes it
-    assert partial.get("Order", 0) < expected["Order"]
+    assert partial.get("Order", 0) < expected_counts["Order"]
     assert "Interaction" not in partial
     rerun = seed_load(settings, tmp_path, generated)
     assert rerun.exit_code == 0, rerun.output
     assert rerun.rejects == []
-    assert graph_counts(empty_graph) == expected
+    assert graph_counts(db) == expected_counts
+
+
+def test_a_load_whose_neo4j_dies_says_so_and_completes_on_rerun(
+    generated: Path, expected_counts: dict[str, int], tmp_path: Path
+) -> None:
+    # given: a Neo4j of its own, so that it can be killed
+    server = throwaway_neo4j(tmp_path / "neo4j")
+    server.start(ephemeral=True, quiet=True)
+    try:
+        settings = settings_for(server)
+        db = Database(settings)
+        apply(db)
+        # when: Neo4j dies while orders are being written
+        load = _start_load(settings, generated, tmp_path)
+        _wait_for_orders(db, load)
+        server.kill()
+        output, _ = load.communicate(timeout=120)
+        # then: one clear message, no traceback, a non-zero exit
+        assert load.returncode == 1, output
+        assert "Error: Neo4j is not reachable" in output
+        assert "Run the same command again once Neo4j is back" in output
+        assert "Traceback" not in output
+        # when: Neo4j is back and the same command runs again
+        server.start(ephemeral=True, quiet=True)
+        rerun = seed_load(settings, tmp_path, generated)
+        # then: the graph is exactly what one clean load makes
+        assert rerun.exit_code == 0, rerun.output
+        assert graph_counts(db) == expected_counts
+        db.close()
+    finally:
+        server.stop(quiet=True)
 
 
 def _peak_memory(db: Database, folder: Path, tmp_path: Path) -> int:

@@ -213,7 +213,8 @@ class LocalNeo4j:
         (self.conf_dir / "neo4j.conf").write_text(self._config_text())
         if (self.root / "data" / "dbms" / "auth.ini").exists():
             return
-        password = self._password or secrets.token_urlsafe(18)
+        # Hex, so that a generated password never starts with "-" (an option to neo4j-admin).
+        password = self._password or secrets.token_hex(16)
         admin = subprocess.run(
             [
                 "java",
@@ -222,6 +223,7 @@ class LocalNeo4j:
                 ADMIN_ENTRY_POINT,
                 "dbms",
                 "set-initial-password",
+                "--",  # whatever follows is the password, even "-x"
                 password,
             ],
             env={**os.environ, "NEO4J_HOME": str(self.root), "NEO4J_CONF": str(self.conf_dir)},
