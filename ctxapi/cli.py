@@ -112,6 +112,22 @@ def schema_apply() -> None:
     click.echo(f"Applied {', '.join(ran)}." if ran else "The graph schema is up to date.")
 
 
+SDL_FILE = configuration.PROJECT_ROOT / "schema" / "ctxapi.graphql"
+
+
+@schema.command("graphql")
+@click.option("--write", is_flag=True, help=f"Write it to {SDL_FILE.name} instead of printing.")
+def schema_graphql(write: bool) -> None:
+    """Print the GraphQL schema (SDL) the code defines; tests keep schema/ctxapi.graphql equal."""
+    from ctxapi.graphql.schema import sdl
+
+    if write:
+        SDL_FILE.write_text(sdl())
+        click.echo(f"Wrote {SDL_FILE}")
+    else:
+        click.echo(sdl(), nl=False)
+
+
 # -- seed ------------------------------------------------------------------------------------
 def _console() -> Any:
     """Rich output; when piped or logged, wide enough that tables are not cut."""

@@ -6,8 +6,10 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
@@ -17,6 +19,9 @@ from ctxapi.config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: Per request (set by the GraphQL view): the duration in ms of every read it ran.
+QUERY_LOG: ContextVar[list[float] | None] = ContextVar("ctxapi_query_log", default=None)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -75,6 +80,7 @@ class Database:
 
     def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Any]:
         """Run a read query with read routing (a cluster serves it from secondaries)."""
+        started = time.perf_counter()
         with unavailable_as_error():
             records, _, _ = self.driver.execute_query(
                 query,
@@ -82,6 +88,9 @@ class Database:
                 database_=self.name,
                 routing_=RoutingControl.READ,
             )
+        timings = QUERY_LOG.get()
+        if timings is not None:
+            timings.append((time.perf_counter() - started) * 1000)
         return list(records)
 
     def write(self, work: Callable[[ManagedTransaction], T]) -> T:

@@ -5,14 +5,30 @@ from __future__ import annotations
 from typing import Any, LiteralString
 
 import graphene
-from graphql import GraphQLResolveInfo
+from graphene.types.resolver import set_default_resolver
+from graphql import GraphQLResolveInfo, print_schema
 
 from ctxapi import __version__
+from ctxapi.graphql.customer import CustomerQueries
 
 _COMPONENTS: LiteralString = (
     "CALL dbms.components() YIELD name, versions, edition "
     "RETURN name, versions[0] AS version, edition"
 )
+
+
+def read_shaped(attname: str, default: Any, root: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
+    """Resolvers only read: a shaped dict is keyed by the client's response key (aliases
+    included), other dicts by the field's name."""
+    if isinstance(root, dict):
+        key = info.path.key
+        if key in root:
+            return root[key]
+        return root.get(info.field_name, default)
+    return getattr(root, attname, default)
+
+
+set_default_resolver(read_shaped)
 
 
 class DatabaseInfo(graphene.ObjectType):
@@ -23,7 +39,7 @@ class DatabaseInfo(graphene.ObjectType):
     edition = graphene.String(required=True, description="community or enterprise.")
 
 
-class Query(graphene.ObjectType):
+class Query(CustomerQueries, graphene.ObjectType):
     """Every read ctxapi offers starts here."""
 
     api_version = graphene.String(required=True, description="The version of ctxapi serving.")
@@ -43,3 +59,8 @@ class Query(graphene.ObjectType):
 
 
 schema = graphene.Schema(query=Query, auto_camelcase=True)
+
+
+def sdl() -> str:
+    """The schema in SDL, as committed in schema/ctxapi.graphql."""
+    return print_schema(schema.graphql_schema) + "\n"

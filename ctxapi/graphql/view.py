@@ -19,6 +19,7 @@ import orjson
 from flask import Response, current_app, g, render_template_string, request, url_for
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -29,7 +30,8 @@ from graphql import (
     validate,
 )
 
-from ctxapi.db import DatabaseUnavailable
+from ctxapi.config import PROJECT_ROOT
+from ctxapi.db import QUERY_LOG, DatabaseUnavailable
 from ctxapi.graphql.errors import ClientError, ErrorCode
 
 log = logging.getLogger(__name__)
@@ -199,13 +201,13 @@ class GraphQLView:
     # -- execution -------------------------------------------------------------------------
     def _execute(self, document: DocumentNode, params: dict[str, Any], media_type: str) -> Response:
         started = time.perf_counter()
-        result = execute_sync(
-            self.schema,
-            document,
-            variable_values=params["variables"],
-            operation_name=params["operationName"],
-            context_value={"db": current_app.extensions["ctxapi"].db, "request_id": g.request_id},
-        )
+        state = current_app.extensions["ctxapi"]
+        timings: list[float] = []
+        token = QUERY_LOG.set(timings)
+        try:
+            result = self._run(document, params, state)
+        finally:
+            QUERY_LOG.reset(token)
         body: dict[str, Any] = {}
         status = 200
         if result.errors:
@@ -218,13 +220,27 @@ class GraphQLView:
                 status = 400
         body["data"] = result.data
         extensions: dict[str, Any] = {"requestId": g.request_id}
-        if current_app.extensions["ctxapi"].settings.debug:
+        if state.settings.debug:
             extensions["timing"] = {"totalMs": round((time.perf_counter() - started) * 1000, 3)}
+            extensions["cypher"] = {"queries": len(timings), "ms": round(sum(timings), 3)}
         body["extensions"] = extensions
         response = self._respond(body, media_type, status)
         if status == 503:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    def _run(self, document: DocumentNode, params: dict[str, Any], state: Any) -> ExecutionResult:
+        return execute_sync(
+            self.schema,
+            document,
+            variable_values=params["variables"],
+            operation_name=params["operationName"],
+            context_value={
+                "db": state.db,
+                "settings": state.settings,
+                "request_id": g.request_id,
+            },
+        )
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         original = error.original_error
@@ -290,19 +306,19 @@ _GRAPHIQL_HTML = """<!doctype html>
   <script>
     const fetcher = GraphiQL.createFetcher({ url: {{ endpoint | tojson }} });
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, { fetcher, defaultQuery: {{ default_query | tojson }} })
+      React.createElement(GraphiQL, {
+        fetcher,
+        defaultQuery: {{ default_query | tojson }},
+        variables: {{ default_variables | tojson }},
+      })
     );
   </script>
 </body>
 </html>
 """
 
-DEFAULT_QUERY = """# Welcome to ctxapi. Press the play button to run.
-{
-  apiVersion
-  database { version edition }
-}
-"""
+HEADLINE_QUERY = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
+DEFAULT_VARIABLES = '{"email": "sofia.marquez@example.com"}'
 
 
 def graphiql_page() -> Response:
@@ -311,6 +327,7 @@ def graphiql_page() -> Response:
         _GRAPHIQL_HTML,
         static=lambda name: url_for("graphiql_static", filename=name),
         endpoint=url_for("graphql"),
-        default_query=DEFAULT_QUERY,
+        default_query=HEADLINE_QUERY.read_text() if HEADLINE_QUERY.exists() else "{ apiVersion }",
+        default_variables=DEFAULT_VARIABLES,
     )
     return Response(html, mimetype="text/html")

@@ -1,0 +1,352 @@
+"""The customer-context API over the demo stories and generated data: values, order, pages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
+
+from ctxapi import create_app
+from ctxapi.cli import DEMO_DIR
+from ctxapi.config import PROJECT_ROOT, Settings
+from ctxapi.db import Database
+from ctxapi.graphql.schema import schema, sdl
+from tests.seeding import seed_load, write_lines
+
+HEADLINE = (PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql").read_text()
+
+
+@pytest.fixture(scope="module")
+def demo(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """The demo stories, plus a chat identity and a customer with 300 orders."""
+    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    folder = tmp_path_factory.mktemp("extra")
+    write_lines(
+        folder,
+        "identities.jsonl",
+        '{"customer": "C-1013", "kind": "chat", "value": "livechat:V-77aB"}',
+    )
+    write_lines(
+        folder, "customers.jsonl", '{"id": "BIG", "brand": "northwind", "name": "Bulk Buyer"}'
+    )
+    orders = [
+        orjson.dumps(
+            {
+                "id": f"B-{n:03d}",
+                "customer": "BIG",
+                "number": f"BULK-{n:03d}",
+                "placedAt": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00Z",
+                "status": "delivered" if n % 3 else "cancelled",
+                "total": "10.00",
+                "currency": "EUR",
+            }
+        ).decode()
+        for n in range(300)
+    ]
+    write_lines(folder, "orders.jsonl", *orders)
+    for source in (DEMO_DIR, folder):
+        outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), source)
+        assert outcome.exit_code == 0, outcome.output
+    return db
+
+
+@pytest.fixture
+def api(demo: Database, settings: Settings) -> FlaskClient:
+    app: Flask = create_app(replace(settings, debug=True))
+    return app.test_client()
+
+
+def query(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
+    response = api.post("/graphql", json={"query": text, "variables": variables})
+    body: dict[str, Any] = response.json or {}
+    assert body, response.status_code
+    return body
+
+
+def data(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
+    body = query(api, text, **variables)
+    assert "errors" not in body, body["errors"]
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def test_the_headline_query_tells_the_vip_story_in_one_round_trip(api: FlaskClient) -> None:
+    # when
+    body = query(api, HEADLINE, email="  Sofia.Marquez@EXAMPLE.com")
+    # then
+    assert "errors" not in body
+    assert body["extensions"]["cypher"]["queries"] == 1
+    sofia = body["data"]["customerBy"]
+    assert (sofia["id"], sofia["name"], sofia["tier"]) == ("C-1001", "Sofia Marquez", "vip")
+    assert {(i["kind"], i["value"]) for i in sofia["identities"]} == {
+        ("email", "sofia.marquez@example.com"),
+        ("phone", "+34612345678"),
+        ("external", "loyalty:NWV-000417"),
+    }
+    assert sofia["stats"] == {
+        "lifetimeValue": {"amount": "2872.40", "currency": "EUR"},
+        "orderCount": 12,
+        "lastOrderAt": "2026-11-12T08:31:00Z",
+        "lastContactAt": "2026-11-21T09:14:00Z",
+        "openCases": 1,
+    }
+    latest = sofia["orders"]["edges"][0]["node"]
+    assert (latest["number"], latest["total"]) == (
+        "NW-105880",
+        {"amount": "688.00", "currency": "EUR"},
+    )
+    assert [item["product"]["sku"] for item in latest["items"]] == ["NW-TNT-2P", "NW-JKT-DWN"]
+    [parcel] = latest["shipments"]
+    assert (parcel["status"], parcel["condition"], parcel["late"]) == (
+        "delivered",
+        "damaged",
+        False,
+    )
+    assert len(sofia["orders"]["edges"]) == 5
+    assert sofia["orders"]["pageInfo"]["hasNextPage"] is True
+    contacts = [edge["node"] for edge in sofia["interactions"]["edges"][:3]]
+    assert [(c["channel"], c["status"], c["case"]["id"]) for c in contacts] == [
+        ("phone", "escalated", "CS-1001"),
+        ("chat", "open", "CS-1001"),
+        ("chat", "escalated", "CS-1001"),
+    ]
+    assert contacts[2]["agent"]["name"].startswith("Nova")
+    assert sofia["cases"] == [
+        {
+            "id": "CS-1001",
+            "subject": "Damaged delivery: tent poles bent, parka torn (NW-105880)",
+            "status": "open",
+            "priority": "high",
+            "channels": ["chat", "phone"],
+        }
+    ]
+    kinds = [edge["node"]["kind"] for edge in sofia["feedback"]["edges"]]
+    assert kinds == ["review", "nps", "csat"]
+
+
+@pytest.mark.parametrize(
+    ("identity", "expected"),
+    [
+        ({"email": " SOFIA.MARQUEZ@example.com "}, "C-1001"),
+        ({"phone": "+34 612 34 56 78"}, "C-1001"),
+        ({"phone": "612 345 678", "region": "ES"}, "C-1001"),
+        ({"handle": "Instagram:@Amelie.Trails"}, "C-1002"),
+        ({"messaging": "WhatsApp:+39 347 123 4567"}, "C-1009"),
+        ({"chat": "LiveChat:V-77aB"}, "C-1013"),
+        ({"externalId": "Loyalty:NWV-000417"}, "C-1001"),
+        ({"email": "nobody@example.com"}, None),
+    ],
+)
+def test_any_identifier_in_any_spelling_finds_the_customer(
+    api: FlaskClient, identity: dict[str, str], expected: str | None
+) -> None:
+    found = data(api, "query ($i: IdentityInput!) { customerBy(identity: $i) { id } }", i=identity)
+    assert (found["customerBy"] or {}).get("id") == expected
+
+
+def test_a_shared_landline_never_silently_picks_one_person(api: FlaskClient) -> None:
+    # when
+    body = query(api, '{ customerBy(identity: {phone: "+49 30 44012345"}) { id } }')
+    household = data(
+        api,
+        '{ a: customer(id: "C-1007") { identities { kind sharedWith } }'
+        '  b: customer(id: "C-1008") { identities { kind sharedWith } } }',
+    )
+    # then
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "identifies 2 customers" in error["message"]
+    assert {"kind": "phone", "sharedWith": 1} in household["a"]["identities"]
+    assert {"kind": "phone", "sharedWith": 1} in household["b"]["identities"]
+
+
+def test_an_agent_can_start_from_an_order_number(api: FlaskClient) -> None:
+    found = data(
+        api,
+        '{ order(number: "NW-105880") { id status customer { name tier }'
+        ' shipments { condition } } nothing: order(number: "NW-0") { id } }',
+    )
+    assert found["order"] == {
+        "id": "O-1112",
+        "status": "delivered",
+        "customer": {"name": "Sofia Marquez", "tier": "vip"},
+        "shipments": [{"condition": "damaged"}],
+    }
+    assert found["nothing"] is None
+
+
+def test_search_ranks_customers_by_name_email_or_phone(api: FlaskClient) -> None:
+    by_name = data(api, '{ searchCustomers(query: "sofia marq") { score customer { id } } }')
+    by_email = data(api, '{ searchCustomers(query: "amelie.laurent") { customer { id } } }')
+    by_odd_text = query(api, '{ searchCustomers(query: "(( ** \\"x") { customer { id } } }')
+    assert by_name["searchCustomers"][0]["customer"]["id"] == "C-1001"
+    assert by_name["searchCustomers"][0]["score"] > 0
+    assert by_email["searchCustomers"][0]["customer"]["id"] == "C-1002"
+    assert "errors" not in by_odd_text
+
+
+PAGE = """
+query ($after: String, $status: String) {
+  customer(id: "BIG") {
+    orders(first: 7, after: $after, status: $status) {
+      totalCount
+      edges { cursor node { id placedAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("status", "count"), [(None, 300), ("cancelled", 100)])
+def test_paging_forward_through_300_orders_skips_and_repeats_nothing(
+    api: FlaskClient, status: str | None, count: int
+) -> None:
+    # when
+    seen: list[tuple[str, str]] = []
+    after = None
+    while True:
+        page = data(api, PAGE, after=after, status=status)["customer"]["orders"]
+        assert page["totalCount"] == count
+        seen += [(edge["node"]["placedAt"], edge["node"]["id"]) for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+        assert after == page["edges"][-1]["cursor"]
+    # then: every order once, newest first, ties broken by id
+    assert len(seen) == len(set(seen)) == count
+    assert seen == sorted(seen, reverse=True)
+
+
+DEEP = """
+query Deep($id: ID!) {
+  customer(id: $id) {
+    brand { name }
+    addresses { city country }
+    orders(first: 50) { edges { node { items { product { name price { amount } } }
+      shipments { late } returns { refund { amount } } customer { id } } } }
+    interactions(first: 50) { edges { node { agent { name } identity { value sharedWith }
+      case { contacts { id } } about { type id label } } } }
+    cases { contacts { channel } }
+    feedback(first: 50, kinds: ["csat", "nps"]) { edges { node { score rates { type id } } } }
+    timeline(first: 50) { edges { node { kind at } } }
+    stats { averageOrderValue { amount } firstOrderAt }
+  }
+}
+"""
+
+
+def test_a_deep_query_is_still_one_round_trip_and_two_fields_are_two(api: FlaskClient) -> None:
+    deep = query(api, DEEP, id="C-1009")
+    two = query(api, '{ a: customer(id: "C-1001") { id } b: customer(id: "C-1002") { id } }')
+    assert "errors" not in deep
+    assert deep["extensions"]["cypher"]["queries"] == 1
+    assert two["extensions"]["cypher"]["queries"] == 2
+    luca = deep["data"]["customer"]
+    case_contacts = [len(case["contacts"]) for case in luca["cases"]]
+    assert max(case_contacts) == 4
+    channels = {c["channel"] for case in luca["cases"] for c in case["contacts"]}
+    assert channels >= {"chat", "email", "phone", "messaging"}
+    times = [edge["node"]["at"] for edge in luca["timeline"]["edges"]]
+    assert times == sorted(times, reverse=True)
+    assert {edge["node"]["kind"] for edge in luca["timeline"]["edges"]} >= {
+        "ORDER", "DELIVERY", "RETURN", "INTERACTION", "FEEDBACK"
+    }  # fmt: skip
+
+
+def test_aliases_fragments_and_filters_are_honoured(api: FlaskClient) -> None:
+    found = data(
+        api,
+        """
+        fragment Basic on Customer { id name }
+        {
+          customer(id: "C-1009") {
+            ...Basic
+            ... on Customer { tier }
+            recent: interactions(first: 1) { edges { node { channel } } }
+            phone: interactions(first: 10, channels: ["phone"]) { totalCount }
+            since: interactions(first: 10, since: "2026-10-10T00:00:00Z") { totalCount }
+            openOnly: cases(status: ["open"]) { id }
+            __typename
+          }
+        }
+        """,
+    )["customer"]
+    assert (found["id"], found["name"], found["__typename"]) == ("C-1009", "Luca Rossi", "Customer")
+    assert len(found["recent"]["edges"]) == 1
+    assert found["phone"]["totalCount"] >= 1
+    assert (
+        found["since"]["totalCount"]
+        < data(api, '{ customer(id: "C-1009") { interactions(first: 0) { totalCount } } }')[
+            "customer"
+        ]["interactions"]["totalCount"]
+    )
+    assert found["openOnly"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "code"),
+    [
+        (
+            '{ customer(id: "C-1001") { orders(first: 101) { totalCount } } }',
+            "between 0 and 100",
+            "BAD_USER_INPUT",
+        ),
+        (
+            '{ customer(id: "C-1001") { orders(after: "bogus") { totalCount } } }',
+            "not a cursor",
+            "BAD_USER_INPUT",
+        ),
+        (
+            '{ customer(id: "C-1001") { interactions(since: "2026-01-01T00:00") { totalCount } } }',
+            "has no zone",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            '{ customerBy(identity: {email: "a@b.co", phone: "+1 415 555 0100"}) { id } }',
+            "exactly one",
+            "BAD_USER_INPUT",
+        ),
+        (
+            '{ customerBy(identity: {phone: "call me"}) { id } }',
+            "is not a phone number",
+            "BAD_USER_INPUT",
+        ),
+        ('{ searchCustomers(query: "  ") { score } }', "at least one word", "BAD_USER_INPUT"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_code_and_a_reason(
+    api: FlaskClient, text: str, fragment: str, code: str
+) -> None:
+    body = query(api, text)
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == code
+    assert fragment in error["message"]
+
+
+def test_every_type_field_and_argument_is_described() -> None:
+    missing = []
+    for name, kind in schema.graphql_schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue
+        if not kind.description:
+            missing.append(name)
+        if isinstance(kind, GraphQLObjectType | GraphQLInputObjectType):
+            for field_name, field in kind.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{field_name}")
+                for argument_name, argument in getattr(field, "args", {}).items():
+                    if not argument.description:
+                        missing.append(f"{name}.{field_name}({argument_name})")
+        if isinstance(kind, GraphQLEnumType):
+            missing += [f"{name}.{v}" for v, value in kind.values.items() if not value.description]
+    assert missing == []
+
+
+def test_the_committed_sdl_is_what_the_code_defines() -> None:
+    committed = (PROJECT_ROOT / "schema" / "ctxapi.graphql").read_text()
+    assert committed == sdl(), "run `make sdl` and commit schema/ctxapi.graphql"
