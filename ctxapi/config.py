@@ -32,6 +32,7 @@ class Settings:
     neo4j_acquisition_timeout: float = 2.0
     neo4j_max_retry_time: float = 5.0
     neo4j_pool_size: int = 50
+    query_timeout: float = 10.0
     home: Path = field(default_factory=default_home)
     local_port: int = 7687
     local_heap: str = "2g"
@@ -82,6 +83,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_NEO4J_ACQUISITION_TIMEOUT": ("neo4j_acquisition_timeout", float),
     "CTXAPI_NEO4J_MAX_RETRY_TIME": ("neo4j_max_retry_time", float),
     "CTXAPI_NEO4J_POOL_SIZE": ("neo4j_pool_size", int),
+    "CTXAPI_QUERY_TIMEOUT": ("query_timeout", float),
     "CTXAPI_HOME": ("home", Path),
     "CTXAPI_NEO4J_PORT": ("local_port", int),
     "CTXAPI_NEO4J_HEAP": ("local_heap", str),

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, LiteralString, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from ctxapi.config import Settings
@@ -79,15 +79,19 @@ class Database:
         self._driver = None
 
     def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Any]:
-        """Run a read query with read routing (a cluster serves it from secondaries)."""
+        """Run a read query with read routing (a cluster serves it from secondaries).
+
+        An auto-commit query, deliberately not retried: when Neo4j is down the API answers
+        503 UNAVAILABLE at once (with Retry-After) instead of holding the request through the
+        driver's retry back-off. ``query_timeout`` bounds a runaway query on the server.
+        """
         started = time.perf_counter()
-        with unavailable_as_error():
-            records, _, _ = self.driver.execute_query(
-                query,
-                parameters_=dict(parameters or {}),
-                database_=self.name,
-                routing_=RoutingControl.READ,
-            )
+        with (
+            unavailable_as_error(),
+            self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
+        ):
+            timeout = self.settings.query_timeout
+            records = list(session.run(Query(query, timeout=timeout), dict(parameters or {})))
         timings = QUERY_LOG.get()
         if timings is not None:
             timings.append((time.perf_counter() - started) * 1000)
