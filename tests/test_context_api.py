@@ -350,3 +350,96 @@ def test_every_type_field_and_argument_is_described() -> None:
 def test_the_committed_sdl_is_what_the_code_defines() -> None:
     committed = (PROJECT_ROOT / "schema" / "ctxapi.graphql").read_text()
     assert committed == sdl(), "run `make sdl` and commit schema/ctxapi.graphql"
+
+
+def test_the_other_demo_stories_read_as_told(api: FlaskClient) -> None:
+    # when
+    found = data(
+        api,
+        """
+        {
+          pending: order(number: "NW-105833") { returns { id status reason requestedAt
+            receivedAt refund { amount currency } refundedAt } }
+          late: customer(id: "C-1004") { interactions(first: 20) { edges { node { about { id } } } }
+            orders(first: 1) { edges { node { shipments { id status late deliveredAt } } } } }
+          amelie: customer(id: "C-1002") {
+            identities { kind value source confidence linkedAt sharedWith }
+            addresses { id kind line1 line2 city postalCode region country }
+            sms: interactions(first: 5, channels: ["sms"]) { edges { node {
+              id direction sentiment respondedAt selfService durationSeconds topic
+              identity { kind value } agent { id bot } case { id }
+              about { type id label } } } }
+            feedback(first: 1, kinds: ["csat"]) { edges { node { id score comment
+              rates { type id label } } } }
+          }
+          cart: customer(id: "C-1003") {
+            orders(first: 1) { edges { node { status } } }
+            interactions(first: 1) { edges { node { status topic about { type id } } } }
+          }
+        }
+        """,
+    )
+    # then: a return received, its refund pending
+    [pending_return] = found["pending"]["returns"]
+    assert pending_return == {
+        "id": "RT-1503",
+        "status": "received",
+        "reason": "Too small: needs size 45 instead of 44",
+        "requestedAt": "2026-11-03T19:30:00Z",
+        "receivedAt": "2026-11-14T11:05:00Z",
+        "refund": {"amount": "189.00", "currency": "EUR"},
+        "refundedAt": None,
+    }
+    # a late parcel nobody has asked about
+    [late] = found["late"]["orders"]["edges"][0]["node"]["shipments"]
+    assert late == {"id": "SH-1404", "status": "delayed", "late": True, "deliveredAt": None}
+    about = {r["id"] for e in found["late"]["interactions"]["edges"] for r in e["node"]["about"]}
+    assert not about & {"SH-1404", "O-1404"}
+    # one person behind three identities, with where each link came from
+    amelie = found["amelie"]
+    assert amelie["identities"][0] == {
+        "kind": "email",
+        "value": "amelie.laurent@example.com",
+        "source": "account",
+        "confidence": 1.0,
+        "linkedAt": "2025-05-28T16:44:00Z",
+        "sharedWith": 0,
+    }
+    assert [i["kind"] for i in amelie["identities"]] == ["email", "phone", "social"]
+    assert amelie["addresses"][1] == {
+        "id": "ADR-1002-2",
+        "kind": "shipping",
+        "line1": "27 quai Perrache",
+        "line2": "Bureau 3B (accueil)",
+        "city": "Lyon",
+        "postalCode": "69002",
+        "region": None,
+        "country": "FR",
+    }
+    [sms] = [edge["node"] for edge in amelie["sms"]["edges"]]
+    assert sms == {
+        "id": "INT-1203",
+        "direction": "inbound",
+        "sentiment": 0.3,
+        "respondedAt": "2026-11-07T08:38:00Z",
+        "selfService": False,
+        "durationSeconds": None,
+        "topic": "delivery_change",
+        "identity": {"kind": "phone", "value": "+33612345678"},
+        "agent": {"id": "ag-marc", "bot": False},
+        "case": {"id": "CS-1201"},
+        "about": [
+            {"type": "shipment", "id": "SH-1203", "label": sms["about"][0]["label"]},
+            {"type": "order", "id": "O-1203", "label": sms["about"][1]["label"]},
+        ],
+    }
+    [csat] = [edge["node"] for edge in amelie["feedback"]["edges"]]
+    assert (csat["id"], csat["score"], csat["rates"]["type"], csat["rates"]["id"]) == (
+        "FB-1201", 5, "case", "CS-1201"
+    )  # fmt: skip
+    # an abandoned cart after an unanswered question
+    cart = found["cart"]
+    assert cart["orders"]["edges"][0]["node"]["status"] == "abandoned"
+    question = cart["interactions"]["edges"][0]["node"]
+    assert (question["status"], question["topic"]) == ("unanswered", "pre_purchase_question")
+    assert {ref["type"] for ref in question["about"]} == {"product"}

@@ -41,7 +41,8 @@ class Many:
     """A list reached from ``{v}``: rows ``{c}`` of ``target``, newest first by ``order``.
 
     ``filters`` maps a GraphQL argument to a condition on ``{c}`` using ``{p}`` for its value.
-    A ``connection`` is paginated with ``first``/``after``; ``one`` keeps the first row only.
+    A ``connection`` is paginated with ``first``/``after``; ``one`` keeps the first row only;
+    ``ascending`` lists oldest (or lowest) first, for addresses, lines and parcels.
     """
 
     match: str
@@ -50,6 +51,7 @@ class Many:
     filters: dict[str, str] = field(default_factory=dict)
     connection: bool = False
     one: bool = False
+    ascending: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,10 @@ FIELDS: dict[str, dict[str, Spec]] = {
             order=("{c}_l.confidence", "{c}.value"),
         ),
         "addresses": Many(
-            "MATCH ({v})-[{c}_l:LIVES_AT]->({c}:Address)", "Address", order=("{c}.id", "{c}.id")
+            "MATCH ({v})-[{c}_l:LIVES_AT]->({c}:Address)",
+            "Address",
+            order=("{c}.id", "{c}.id"),
+            ascending=True,
         ),
         "orders": Many(
             "MATCH ({v})-[:PLACED]->({c}:Order)",
@@ -201,10 +206,14 @@ FIELDS: dict[str, dict[str, Spec]] = {
         "items": Many(
             "MATCH ({v})-[{c}_l:CONTAINS]->({c}:Product) WITH {c}, {c}_l, {v}.currency AS {c}_cur",
             "LineItem",
-            order=("-{c}_l.line", "{c}.id"),
+            order=("{c}_l.line", "{c}.id"),
+            ascending=True,
         ),
         "shipments": Many(
-            "MATCH ({v})-[:SHIPPED_AS]->({c}:Shipment)", "Shipment", order=("{c}.id", "{c}.id")
+            "MATCH ({v})-[:SHIPPED_AS]->({c}:Shipment)",
+            "Shipment",
+            order=("{c}.shippedAt", "{c}.id"),
+            ascending=True,
         ),
         "returns": Many(
             "MATCH ({v})<-[:RETURNS]-({c}:Return)", "Return", order=("{c}.requestedAt", "{c}.id")
@@ -262,7 +271,7 @@ FIELDS: dict[str, dict[str, Spec]] = {
         "agent": Many("MATCH ({v})-[:HANDLED_BY]->({c}:Agent)", "Agent", one=True),
         "identity": Many(
             "MATCH ({v})-[:VIA]->({c}:Identity) MATCH ({c})-[{c}_l:IDENTIFIES]->(:Customer)"
-            "<-[:HAD]-({v})",
+            "-[:HAD]->({v})",
             "Identity",
             one=True,
         ),
@@ -435,7 +444,8 @@ class _Compiler:
             if arguments.get(argument) is not None
         ]
         time, ident = (fill(part) for part in spec.order) if spec.order else ("", "")
-        order = " ORDER BY " + time + " DESC, " + ident + " DESC" if spec.order else ""
+        direction = "" if spec.ascending else " DESC"
+        order = " ORDER BY " + time + direction + ", " + ident + direction if spec.order else ""
         if spec.connection:
             first = arguments.get("first")
             if first is None or not 0 <= first <= MAX_FIRST:
