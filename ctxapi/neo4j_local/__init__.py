@@ -11,6 +11,7 @@ artifact that holds the server entry point and ``neo4j-admin``); the server runs
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import secrets
@@ -68,7 +69,9 @@ class Status:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    # A closed terminal or pipe (Ctrl-C also ends `make run | tee`) must not stop a shutdown.
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr, flush=True)
 
 
 def require_tool(name: str, package_hint: str) -> str:
