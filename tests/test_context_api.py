@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,6 +17,8 @@ from ctxapi.cli import DEMO_DIR
 from ctxapi.config import PROJECT_ROOT, Settings
 from ctxapi.db import Database
 from ctxapi.graphql.schema import schema, sdl
+from ctxapi.seeding.generate import Generator
+from ctxapi.seeding.records import format_minor_units, to_minor_units
 from tests.seeding import seed_load, write_lines
 
 HEADLINE = (PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql").read_text()
@@ -443,3 +446,57 @@ def test_the_other_demo_stories_read_as_told(api: FlaskClient) -> None:
     question = cart["interactions"]["edges"][0]["node"]
     assert (question["status"], question["topic"]) == ("unanswered", "pre_purchase_question")
     assert {ref["type"] for ref in question["about"]} == {"product"}
+
+
+def test_generated_customers_read_back_exactly(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given: generated data, and what its files say about the busiest customer
+    Generator(300, seed=5).run(tmp_path / "data")
+    assert seed_load(settings, tmp_path, tmp_path / "data").exit_code == 0
+
+    def records(name: str) -> list[dict[str, Any]]:
+        lines = (tmp_path / "data" / f"{name}.jsonl").read_bytes().splitlines()
+        return [orjson.loads(line) for line in lines]
+
+    orders = records("orders")
+    busiest = max(
+        {o["customer"] for o in orders}, key=lambda c: sum(o["customer"] == c for o in orders)
+    )
+    theirs = sorted(
+        (o for o in orders if o["customer"] == busiest),
+        key=lambda o: (o["placedAt"], o["id"]),
+        reverse=True,
+    )
+    email = next(
+        i["value"]
+        for i in records("identities")
+        if i["customer"] == busiest and i["kind"] == "email"
+    )
+    counted = [o for o in theirs if o["status"] not in ("abandoned", "cancelled")]
+    refunded = sum(
+        to_minor_units(r["refundAmount"], "EUR")
+        for r in records("returns")
+        if r["status"] == "refunded" and r["order"] in {o["id"] for o in theirs}
+    )
+    expected_value = sum(to_minor_units(o["total"], "EUR") for o in counted) - refunded
+    # when
+    api = create_app(settings).test_client()
+    found = data(
+        api,
+        "query ($e: String!) { customerBy(identity: {email: $e}) { id"
+        " stats { orderCount lifetimeValue { amount } }"
+        " orders(first: 100) { totalCount edges { node { id placedAt total { amount } } } } } }",
+        e=email.upper(),
+    )["customerBy"]
+    # then
+    assert found["id"] == busiest
+    assert found["orders"]["totalCount"] == len(theirs)
+    assert [edge["node"]["id"] for edge in found["orders"]["edges"]] == [o["id"] for o in theirs][
+        :100
+    ]
+    assert [edge["node"]["total"]["amount"] for edge in found["orders"]["edges"]][:3] == [
+        o["total"] for o in theirs
+    ][:3]
+    assert found["stats"]["orderCount"] == len(counted)
+    assert found["stats"]["lifetimeValue"]["amount"] == format_minor_units(expected_value, "EUR")
