@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 
 from ctxapi import config as configuration
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
@@ -169,6 +170,12 @@ def seed() -> None:
     help="Records per write transaction.",
 )
 @click.option(
+    "--summary-json",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the summary as JSON (per type: read, created, …, seconds).",
+)
+@click.option(
     "--phone-region",
     default=None,
     help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
@@ -179,6 +186,7 @@ def seed_load(
     rejects: Path,
     max_rejects: int,
     batch_size: int,
+    summary_json: Path | None,
     phone_region: str | None,
 ) -> None:
     """Load record files (or folders of them) into the graph, in dependency order.
@@ -196,6 +204,8 @@ def seed_load(
         batch_size=batch_size,
         phone_region=phone_region or settings.phone_region,
     )
+    if summary_json is not None:
+        summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
     rejected = summary.total.rejected
     if rejected:
         click.echo(f"{rejected:,} rejected records are in {rejects} (file, line, raw, errors).")

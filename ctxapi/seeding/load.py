@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,6 +74,16 @@ class Summary:
 
     def of(self, name: str) -> TypeStats:
         return self.stats.setdefault(name, TypeStats())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as plain data (``--summary-json``)."""
+        return {
+            "types": {name: asdict(stats) for name, stats in self.stats.items()},
+            "total": asdict(self.total) | {"seconds": self.seconds},
+            "seconds": self.seconds,
+            "dry_run": self.dry_run,
+            "rejects": str(self.rejects_path) if self.rejects_path else None,
+        }
 
     @property
     def total(self) -> TypeStats:

@@ -1,0 +1,524 @@
+"""`make bench`: what ctxapi costs at scale, each figure next to its floor.
+
+For each dataset size (10,000 customers and BENCH_CUSTOMERS, default 100,000) it
+1. generates the data (kept in .ctxapi/bench/data-<customers>-<seed>/, reused),
+2. starts a Neo4j of its own (.ctxapi/bench/neo4j-<customers>-<seed>/, kept: a dataset already
+   loaded is reused, not reloaded) and loads it with `ctxapi seed load`: records/s per type,
+   wall time and the loader's peak RSS,
+3. serves the API with gunicorn and sends the headline query (schema/queries/
+   customer_context.graphql) for random customers by email over HTTP, at concurrency 1 and 8,
+   after a warm-up: p50/p95/p99 and requests/s, then the same with `insights`-free deep
+   selection as the second profile,
+4. runs the same Cypher the compiler emits through the driver alone for the same customers:
+   the floor, and the API/raw ratio,
+and writes bench/results.json, bench/RESULTS.md and bench/latency.png.
+
+Everything runs on this machine and sends traffic to 127.0.0.1 only; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ctxapi import __version__
+from ctxapi.config import PROJECT_ROOT, Settings, default_home
+from ctxapi.neo4j_local import NEO4J_VERSION, LocalNeo4j, free_port
+
+HEADLINE = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
+BENCH_DIR = PROJECT_ROOT / "bench"
+CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to measure."""
+
+    sizes: list[int]
+    seed: int
+    requests: int
+    warmup: int
+    workers: int
+    out: Path
+    home: Path
+    neo4j_uri: str | None = None  # an existing server instead of bench instances (tests)
+    neo4j_password: str = ""
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (the smallest value with q% of values at or below it)."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def summarize(latencies_ms: list[float], seconds: float, errors: int) -> dict[str, Any]:
+    return {
+        "requests": len(latencies_ms),
+        "errors": errors,
+        "p50_ms": round(percentile(latencies_ms, 50), 2),
+        "p95_ms": round(percentile(latencies_ms, 95), 2),
+        "p99_ms": round(percentile(latencies_ms, 99), 2),
+        "mean_ms": round(statistics.fmean(latencies_ms), 2) if latencies_ms else 0.0,
+        "requests_per_s": round(len(latencies_ms) / seconds, 1) if seconds else 0.0,
+    }
+
+
+# -- data ----------------------------------------------------------------------------------------
+def ensure_data(plan: Plan, customers: int) -> Path:
+    """Generated files for this size and seed, made once."""
+    from ctxapi.seeding.generate import Generator
+
+    folder = plan.home / "bench" / f"data-{customers}-{plan.seed}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        say(f"Generating {customers:,} customers (seed {plan.seed}) into {folder} ...")
+        shutil.rmtree(folder, ignore_errors=True)
+        Generator(customers, plan.seed).run(folder)
+        marker.write_text("ok\n")
+    return folder
+
+
+def emails(folder: Path, count: int, seed: int) -> list[str]:
+    """``count`` customers' emails, sampled at random (reproducibly) from the data."""
+    found = []
+    with (folder / "identities.jsonl").open("rb") as identities:
+        for line in identities:
+            record = orjson.loads(line)
+            if record["kind"] == "email":
+                found.append(record["value"])
+    rng = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
+    return [rng.choice(found) for _ in range(count)]
+
+
+def load(settings: Settings, folder: Path, work: Path) -> dict[str, Any]:
+    """Run `ctxapi seed load` as its own process: per-type rates, wall time, peak RSS."""
+    env = {**os.environ, "NEO4J_URI": settings.neo4j_uri, "NEO4J_PASSWORD": settings.neo4j_password}
+    report = work / "load-summary.json"
+    command = [CTXAPI, "seed", "load", str(folder), "--rejects", str(work / "rejects.jsonl"),
+               "--summary-json", str(report)]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"the load failed (exit {process.returncode}); see {work}/rejects.jsonl")
+    summary = json.loads(report.read_text())
+    return {
+        "seconds": round(seconds, 1),
+        "records": summary["total"]["read"],
+        "records_per_s": round(summary["total"]["read"] / seconds),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "per_type": {
+            name: {"records": s["read"], "records_per_s": round(s["read"] / s["seconds"])}
+            for name, s in summary["types"].items()
+            if s["seconds"]
+        },
+    }
+
+
+# -- the API over HTTP -----------------------------------------------------------------------------
+class Server:
+    """`ctxapi serve` (gunicorn) on a free loopback port."""
+
+    def __init__(self, settings: Settings, workers: int) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "NEO4J_URI": settings.neo4j_uri,
+            "NEO4J_PASSWORD": settings.neo4j_password,
+            "PORT": str(self.port),
+            "CTXAPI_WORKERS": str(workers),
+        }
+        self.process = subprocess.Popen(
+            [CTXAPI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                status, _ = self.post("/readyz", None, method="GET")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit("the API did not become ready within 60 s")
+
+    def post(self, path: str, body: bytes | None, method: str = "POST") -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def rss_mb(self) -> float:
+        """The largest resident set of a gunicorn worker, in MB."""
+        biggest = 0
+        for child in Path("/proc").iterdir():
+            if not child.name.isdigit():
+                continue
+            try:
+                stat = (child / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(stat[1]) == self.process.pid:
+                    rss_pages = int((child / "statm").read_text().split()[1])
+                    biggest = max(biggest, rss_pages * os.sysconf("SC_PAGE_SIZE"))
+            except (OSError, ValueError, IndexError):
+                continue
+        return round(biggest / 2**20, 1)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def drive(call: Callable[[str], bool], keys: list[str], concurrency: int) -> dict[str, Any]:
+    """Call ``call(key)`` for every key with ``concurrency`` threads; time each call."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    position = 0
+
+    def worker() -> None:
+        nonlocal position, errors
+        while True:
+            with lock:
+                if position >= len(keys):
+                    return
+                key = keys[position]
+                position += 1
+            started = time.perf_counter()
+            ok = call(key)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors += 0 if ok else 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return summarize(latencies, time.perf_counter() - started, errors)
+
+
+def http_caller(server: Server, query: str) -> Callable[[str], bool]:
+    local = threading.local()
+
+    def call(email: str) -> bool:
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = http.client.HTTPConnection(
+                "127.0.0.1", server.port, timeout=30
+            )
+        body = orjson.dumps({"query": query, "variables": {"email": email}})
+        try:
+            connection.request("POST", "/graphql", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException):
+            local.connection = None
+            return False
+        return response.status == 200 and b'"errors"' not in payload
+
+    return call
+
+
+# -- the floor: the compiler's own Cypher through the driver alone -------------------------------
+def compiled_headline(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """The Cypher text and parameters the compiler makes for the headline query."""
+    from ctxapi import create_app
+    from ctxapi.db import Database
+
+    captured: list[tuple[str, dict[str, Any]]] = []
+    original = Database.read
+
+    def capture(self: Database, query: Any, parameters: Any = None) -> list[Any]:
+        captured.append((str(query), dict(parameters or {})))
+        return original(self, query, parameters)
+
+    Database.read = capture  # type: ignore[method-assign]
+    try:
+        client = create_app(settings).test_client()
+        client.post(
+            "/graphql",
+            json={"query": HEADLINE.read_text(), "variables": {"email": "nobody@example.com"}},
+        )
+    finally:
+        Database.read = original  # type: ignore[method-assign]
+    return captured[-1]
+
+
+def raw_caller(
+    settings: Settings, compiled: tuple[str, dict[str, Any]]
+) -> tuple[Callable[[str], bool], Callable[[], None]]:
+    from neo4j import READ_ACCESS, GraphDatabase
+
+    text, params = compiled
+    driver = GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=("neo4j", settings.neo4j_password),
+        notifications_min_severity="OFF",
+    )
+
+    def call(email: str) -> bool:
+        with driver.session(database="neo4j", default_access_mode=READ_ACCESS) as session:
+            rows = list(session.run(text, params | {"key": email}))
+        return len(rows) == 1
+
+    return call, driver.close
+
+
+# -- one dataset ---------------------------------------------------------------------------------
+def measure(plan: Plan, customers: int) -> dict[str, Any]:
+    work = plan.home / "bench" / f"neo4j-{customers}-{plan.seed}"
+    work.mkdir(parents=True, exist_ok=True)
+    folder = ensure_data(plan, customers)
+    server_neo4j: LocalNeo4j | None = None
+    if plan.neo4j_uri:
+        settings = Settings(neo4j_uri=plan.neo4j_uri, neo4j_password=plan.neo4j_password)
+    else:
+        server_neo4j = LocalNeo4j(default_home(), root=work / "db", port=free_port())
+        server_neo4j.start(quiet=True)
+        settings = Settings(neo4j_uri=server_neo4j.uri, neo4j_password=server_neo4j.password())
+    try:
+        result: dict[str, Any] = {"customers": customers}
+        loaded_marker = work / "loaded.json"
+        if plan.neo4j_uri or not loaded_marker.exists():
+            from ctxapi.db import Database
+            from ctxapi.migrations import apply
+
+            database = Database(settings)
+            apply(database)
+            database.close()
+            say(f"Loading {customers:,} customers ...")
+            result["load"] = load(settings, folder, work)
+            if not plan.neo4j_uri:
+                loaded_marker.write_text(json.dumps(result["load"]))
+        else:
+            say(f"Reusing the loaded {customers:,}-customer dataset in {work}")
+            result["load"] = json.loads(loaded_marker.read_text()) | {"reused": True}
+        keys = emails(folder, plan.requests + plan.warmup, plan.seed)
+        warm, measured = keys[: plan.warmup], keys[plan.warmup :]
+        query = HEADLINE.read_text()
+        server = Server(settings, plan.workers)
+        try:
+            call = http_caller(server, query)
+            drive(call, warm, 2)
+            for concurrency in (1, 8):
+                say(f"  headline over HTTP, concurrency {concurrency} ...")
+                result[f"api_c{concurrency}"] = drive(call, measured, concurrency)
+            result["api_worker_rss_mb"] = server.rss_mb()
+        finally:
+            server.stop()
+        raw, close = raw_caller(settings, compiled_headline(settings))
+        try:
+            drive(raw, warm, 1)
+            say("  the same Cypher through the driver alone ...")
+            result["raw_c1"] = drive(raw, measured, 1)
+        finally:
+            close()
+        result["api_raw_ratio_p50"] = round(
+            result["api_c1"]["p50_ms"] / max(result["raw_c1"]["p50_ms"], 0.001), 2
+        )
+        return result
+    finally:
+        if server_neo4j is not None:
+            server_neo4j.stop(quiet=True)
+
+
+# -- reporting -----------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    memory_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "neo4j": NEO4J_VERSION,
+        "ctxapi": __version__,
+        "platform": platform.platform(),
+    }
+
+
+def write_report(plan: Plan, results: list[dict[str, Any]]) -> dict[str, Any]:
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "seed": plan.seed,
+        "requests_per_run": plan.requests,
+        "warmup": plan.warmup,
+        "gunicorn_workers": plan.workers,
+        "datasets": results,
+    }
+    plan.out.mkdir(parents=True, exist_ok=True)
+    (plan.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    chart(results, plan.out / "latency.png")
+    (plan.out / "RESULTS.md").write_text(markdown(report))
+    return report
+
+
+def chart(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    sizes = [r["customers"] for r in results]
+    for key, label in (("api_c1", "API, concurrency 1"), ("raw_c1", "raw Cypher")):
+        axes[0].plot(sizes, [r[key]["p50_ms"] for r in results], marker="o", label=label + " p50")
+        axes[0].plot(
+            sizes, [r[key]["p99_ms"] for r in results], marker="x", ls="--", label=label + " p99"
+        )
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("customers")
+    axes[0].set_ylabel("ms")
+    axes[0].set_title("Headline query latency vs dataset size")
+    axes[0].legend(fontsize=8)
+    last = results[-1]
+    names = ["raw c1", "API c1", "API c8"]
+    keys = ["raw_c1", "api_c1", "api_c8"]
+    for index, key in enumerate(keys):
+        figures = [last[key][p] for p in ("p50_ms", "p95_ms", "p99_ms")]
+        axes[1].bar([index - 0.25, index, index + 0.25], figures, width=0.25)
+    axes[1].set_xticks(range(len(names)), names)
+    axes[1].set_ylabel("ms (p50, p95, p99)")
+    axes[1].set_title(f"Latency at {last['customers']:,} customers")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+AIMS = {
+    "p50_c1": 10.0,
+    "p99_c1": 30.0,
+    "rps_c8": 200.0,
+    "ratio": 1.5,
+    "scaling": 1.3,
+    "load_rate": 50_000.0,
+    "rss": 200.0,
+}
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Made by `make bench` on {report['date']}: {m['cores']} cores, {m['memory_gb']} GB,"
+        f" Python {m['python']}, Neo4j {m['neo4j']}, ctxapi {m['ctxapi']}; seed {report['seed']},"
+        f" {report['requests_per_run']} measured requests per run after {report['warmup']}"
+        f" warm-up requests, gunicorn with {report['gunicorn_workers']} sync workers.",
+        "The load generator, gunicorn and Neo4j share the same 2 cores.",
+        "",
+        "![latency](latency.png)",
+        "",
+        "| customers | records | load records/s | loader RSS MB | API c1 p50 / p95 / p99 ms"
+        " | API c8 req/s (errors) | raw Cypher c1 p50 / p99 ms | API/raw p50 | worker RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["datasets"]:
+        a1, a8, raw = r["api_c1"], r["api_c8"], r["raw_c1"]
+        lines.append(
+            f"| {r['customers']:,} | {r['load']['records']:,} | {r['load']['records_per_s']:,}"
+            f" | {r['load']['peak_rss_mb']} | {a1['p50_ms']} / {a1['p95_ms']} / {a1['p99_ms']}"
+            f" | {a8['requests_per_s']} ({a8['errors']}) | {raw['p50_ms']} / {raw['p99_ms']}"
+            f" | {r['api_raw_ratio_p50']} | {r['api_worker_rss_mb']} |"
+        )
+    last = report["datasets"][-1]
+    first = report["datasets"][0]
+    scaling = last["api_c1"]["p50_ms"] / max(first["api_c1"]["p50_ms"], 0.001)
+    checks = [
+        ("p50 at concurrency 1 ≤ 10 ms", last["api_c1"]["p50_ms"] <= AIMS["p50_c1"]),
+        ("p99 at concurrency 1 ≤ 30 ms", last["api_c1"]["p99_ms"] <= AIMS["p99_c1"]),
+        (
+            "≥ 200 requests/s at concurrency 8, no errors",
+            last["api_c8"]["requests_per_s"] >= AIMS["rps_c8"] and last["api_c8"]["errors"] == 0,
+        ),
+        ("API/raw p50 ≤ 1.5", last["api_raw_ratio_p50"] <= AIMS["ratio"]),
+        (
+            f"p50 at {last['customers']:,} within 1.3x of p50 at {first['customers']:,}"
+            f" (measured {scaling:.2f}x)",
+            scaling <= AIMS["scaling"],
+        ),
+        ("loading ≥ 50,000 records/s", last["load"]["records_per_s"] >= AIMS["load_rate"]),
+        ("API worker RSS ≤ 200 MB", last["api_worker_rss_mb"] <= AIMS["rss"]),
+    ]
+    lines += ["", f"Aims at {last['customers']:,} customers:", ""]
+    lines += [f"- {'met' if ok else '**missed**'}: {name}" for name, ok in checks]
+    lines += ["", "Per record type (load, records/s):", ""]
+    for r in report["datasets"]:
+        rates = ", ".join(f"{k} {v['records_per_s']:,}" for k, v in r["load"]["per_type"].items())
+        lines.append(f"- {r['customers']:,} customers: {rates or 'reused, see results.json'}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="make bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    default = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
+    parser.add_argument("--customers", type=int, default=default, help="[BENCH_CUSTOMERS]")
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "1")))
+    parser.add_argument(
+        "--requests", type=int, default=int(os.environ.get("BENCH_REQUESTS", "1000"))
+    )
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR)
+    args = parser.parse_args(argv)
+    sizes = sorted({min(10_000, args.customers), args.customers})
+    plan = Plan(
+        sizes=sizes,
+        seed=args.seed,
+        requests=args.requests,
+        warmup=args.warmup,
+        workers=args.workers,
+        out=args.out,
+        home=default_home(),
+        neo4j_uri=os.environ.get("BENCH_NEO4J_URI"),
+        neo4j_password=os.environ.get("BENCH_NEO4J_PASSWORD", ""),
+    )
+    results = [measure(plan, size) for size in plan.sizes]
+    write_report(plan, results)
+    say((plan.out / "RESULTS.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
