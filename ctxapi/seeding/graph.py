@@ -70,6 +70,17 @@ def _node_write(
     )
 
 
+def _typed_target(types: dict[str, str]) -> LiteralString:
+    """``t``: the node a ``{type, id}`` reference names, one UNION branch per allowed type
+    (the same allow-list the record schema validates ``type`` against)."""
+    branches = [
+        "MATCH (t:" + label + " {id: ref.id}) WHERE ref.type = '" + kind + "' RETURN t"
+        for kind, label in types.items()
+    ]
+    # Labels and type names come from the allow-lists in records.py, never from input.
+    return "\n      " + "\n      UNION\n      ".join(branches) + "\n    "
+
+
 WRITE_BRANDS = _node_write("Brand")
 WRITE_AGENTS = _node_write("Agent")
 WRITE_PRODUCTS = _node_write("Product")
@@ -178,15 +189,9 @@ WRITE_INTERACTIONS = _node_write(
   CALL (n, row) { MATCH (a:Agent {id: row.agent}) MERGE (n)-[:HANDLED_BY]->(a) }
   CALL (n, row) {
     UNWIND row.about AS ref
-    CALL (ref) {
-      MATCH (t:Order {id: ref.id}) WHERE ref.type = 'order' RETURN t
-      UNION
-      MATCH (t:Shipment {id: ref.id}) WHERE ref.type = 'shipment' RETURN t
-      UNION
-      MATCH (t:Return {id: ref.id}) WHERE ref.type = 'return' RETURN t
-      UNION
-      MATCH (t:Product {id: ref.id}) WHERE ref.type = 'product' RETURN t
-    }
+    CALL (ref) {"""
+    + _typed_target(r.ABOUT_TYPES)
+    + """}
     MERGE (n)-[:ABOUT]->(t)
   }
 """,
@@ -203,15 +208,9 @@ WRITE_FEEDBACK = _node_write(
   WITH n, row
   CALL (n, row) {
     WITH row.rates AS ref WHERE ref IS NOT NULL
-    CALL (ref) {
-      MATCH (t:Interaction {id: ref.id}) WHERE ref.type = 'interaction' RETURN t
-      UNION
-      MATCH (t:Case {id: ref.id}) WHERE ref.type = 'case' RETURN t
-      UNION
-      MATCH (t:Order {id: ref.id}) WHERE ref.type = 'order' RETURN t
-      UNION
-      MATCH (t:Product {id: ref.id}) WHERE ref.type = 'product' RETURN t
-    }
+    CALL (ref) {"""
+    + _typed_target(r.RATES_TYPES)
+    + """}
     MERGE (n)-[:RATES]->(t)
   }
 """,
