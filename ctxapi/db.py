@@ -35,6 +35,8 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     AuthError,
     OSError,
 )
+# A Neo4jError is a DriverError too; unavailable_as_error re-raises those about the query.
+_CAUGHT: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, DriverError)
 
 
 class Database:
@@ -113,7 +115,7 @@ def unavailable_as_error() -> Iterator[None]:
     """Turn driver errors that mean "Neo4j is not reachable" into DatabaseUnavailable."""
     try:
         yield
-    except (ServiceUnavailable, SessionExpired, AuthError, OSError, DriverError) as error:
+    except _CAUGHT as error:
         if isinstance(error, Neo4jError) and not isinstance(error, UNAVAILABLE_ERRORS):
             raise
         log.warning("Neo4j unavailable: %s: %s", type(error).__name__, error)

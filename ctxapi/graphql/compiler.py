@@ -54,14 +54,7 @@ class Many:
     ascending: bool = False
 
 
-@dataclass(frozen=True)
-class Count:
-    """A number computed from ``{v}`` (a ``COUNT { … }`` or an aggregate subquery)."""
-
-    expr: str
-
-
-Spec = Value | Many | Count
+Spec = Value | Many
 
 _SINCE = "{c}.{time} >= datetime({p})"
 
@@ -143,7 +136,7 @@ FIELDS: dict[str, dict[str, Spec]] = {
     # No aggregate functions here: inside a map projection Neo4j 5.26 takes them for the
     # outer RETURN's, so sums use reduce() over a COLLECT and extremes use ORDER BY … LIMIT 1.
     "CustomerStats": {
-        "orderCount": Count("COUNT { ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted }"),
+        "orderCount": Value("COUNT { ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted }"),
         "lifetimeValue": Value(
             "[reduce(total = 0, x IN COLLECT { MATCH ({v})-[:PLACED]->(o:Order)"
             " WHERE o.status IN $__counted RETURN o.totalMinor } | total + x)"
@@ -172,7 +165,7 @@ FIELDS: dict[str, dict[str, Spec]] = {
             "toString(COLLECT { MATCH ({v})-[:HAD]->(i:Interaction)"
             " WITH i ORDER BY i.occurredAt DESC LIMIT 1 RETURN i.occurredAt }[0])"
         ),
-        "openCases": Count(
+        "openCases": Value(
             "COUNT { ({v})-[:OPENED]->(k:Case) WHERE k.status IN ['open', 'pending'] }"
         ),
     },
@@ -183,7 +176,7 @@ FIELDS: dict[str, dict[str, Spec]] = {
         "source": Value("{v}_l.source"),
         "confidence": Value("{v}_l.confidence"),
         "linkedAt": Value("toString({v}_l.linkedAt)"),
-        "sharedWith": Count("COUNT { ({v})-[:IDENTIFIES]->(:Customer) } - 1"),
+        "sharedWith": Value("COUNT { ({v})-[:IDENTIFIES]->(:Customer) } - 1"),
     },
     "Address": {
         "id": Value("{v}.id"),
@@ -418,9 +411,9 @@ class _Compiler:
                 continue
             spec = specs[name]
             key = "k" + str(len(parts))
-            if isinstance(spec, Value | Count):
+            if isinstance(spec, Value):
                 parts.append(key + ": " + spec.expr.replace("{v}", var))
-                kind = "money" if isinstance(spec, Value) and spec.money else "value"
+                kind = "money" if spec.money else "value"
                 how.entries.append((key, response_key, kind, None))
             else:
                 arguments = self.arguments(type_name, name, field_nodes[0])

@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from threading import Lock
 from typing import Any
 
@@ -321,13 +322,19 @@ HEADLINE_QUERY = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql
 DEFAULT_VARIABLES = '{"email": "sofia.marquez@example.com"}'
 
 
+@cache
+def _default_query() -> str:
+    """The headline query, read once per process."""
+    return HEADLINE_QUERY.read_text() if HEADLINE_QUERY.exists() else "{ apiVersion }"
+
+
 def graphiql_page() -> Response:
     """GraphiQL, served from assets shipped in the package (no CDN needed)."""
     html = render_template_string(
         _GRAPHIQL_HTML,
         static=lambda name: url_for("graphiql_static", filename=name),
         endpoint=url_for("graphql"),
-        default_query=HEADLINE_QUERY.read_text() if HEADLINE_QUERY.exists() else "{ apiVersion }",
+        default_query=_default_query(),
         default_variables=DEFAULT_VARIABLES,
     )
     return Response(html, mimetype="text/html")

@@ -358,7 +358,7 @@ def _write_work(
         absent = _missing_references(tx, batch)
         complete, incomplete = [], []
         for item in batch:
-            reasons = [_describe(ref) for ref in item.references if _ref_key(ref) in absent]
+            reasons = [_describe(ref) for ref in item.references if ref in absent]
             if reasons:
                 incomplete.append((item, reasons))
             else:
@@ -370,11 +370,6 @@ def _write_work(
         return counts, incomplete
 
     return work
-
-
-def _ref_key(ref: Reference) -> tuple[str, Any]:
-    label, value = ref
-    return label, tuple(value) if isinstance(value, list | tuple) else value
 
 
 def _describe(ref: Reference) -> str:
@@ -391,7 +386,7 @@ def _missing_references(tx: ManagedTransaction, batch: list[Item]) -> set[tuple[
     wanted: dict[str, set[Any]] = defaultdict(set)
     for item in batch:
         for label, value in item.references:
-            wanted[label].add(tuple(value) if label == "Identity" else value)
+            wanted[label].add(value)  # identity keys are tuples already, so hashable
     absent: set[tuple[str, Any]] = set()
     for label, values in wanted.items():
         if label == "Identity":
