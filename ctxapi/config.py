@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from ctxapi.insights import InsightsConfigError, Thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +47,13 @@ class Settings:
     readiness_timeout: float = 1.5
     phone_region: str = "US"
     debug: bool = False
+    insights: Thresholds = field(default_factory=Thresholds)
+    # A fixed "now" for insights and the proactive queue (demos, tests); empty: the real time.
+    clock: str = ""
+
+    def now(self) -> str:
+        """The time insights are computed at, as ISO-8601 text."""
+        return self.clock or datetime.now(UTC).isoformat()
 
     @property
     def uses_local_neo4j(self) -> bool:
@@ -94,7 +104,16 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_WORKER_TIMEOUT": ("worker_timeout", int),
     "CTXAPI_PHONE_REGION": ("phone_region", str),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
+    "CTXAPI_INSIGHTS": ("insights", lambda value: Thresholds.from_file(Path(value))),
+    "CTXAPI_NOW": ("clock", lambda value: _aware(value).isoformat()),
 }
+
+
+def _aware(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-11-23T12:00:00Z")
+    return moment
 
 
 class ConfigError(ValueError):
@@ -111,6 +130,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         try:
             values[attribute] = convert(raw)
+        except InsightsConfigError as error:
+            raise ConfigError(f"{name}: {error}") from None
         except ValueError as error:
             raise ConfigError(f"{name}={raw!r} is not valid: {error}") from None
     return Settings(**values)

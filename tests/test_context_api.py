@@ -500,3 +500,80 @@ def test_generated_customers_read_back_exactly(
     ][:3]
     assert found["stats"]["orderCount"] == len(counted)
     assert found["stats"]["lifetimeValue"]["amount"] == format_minor_units(expected_value, "EUR")
+
+
+DEMO_INSIGHTS = """
+query Insights($id: ID!) {
+  customer(id: $id) {
+    insights {
+      churnRisk { level reasons }
+      nextBestActions { kind priority about { type id } }
+      shared { sharedIdentities { value customers { id name } } problems { about { id } } }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def agent(demo: Database, settings: Settings) -> FlaskClient:
+    """The API as an agent sees it on the demo's day."""
+    app: Flask = create_app(replace(settings, debug=True, clock="2026-11-23T12:00:00+00:00"))
+    return app.test_client()
+
+
+def demo_insights(agent: FlaskClient, cid: str) -> dict[str, Any]:
+    return data(agent, DEMO_INSIGHTS, id=cid)["customer"]["insights"]  # type: ignore[no-any-return]
+
+
+def test_the_demo_stories_get_the_actions_a_senior_agent_would_choose(
+    agent: FlaskClient,
+) -> None:
+    # when
+    sofia, hannah, pieter, daniel, oliver = (
+        demo_insights(agent, cid) for cid in ("C-1001", "C-1004", "C-1005", "C-1003", "C-1011")
+    )
+    # then the VIP with the damaged parcel gets an apology and an incentive first
+    first = sofia["nextBestActions"][0]
+    assert (first["kind"], first["about"]) == (
+        "APOLOGIZE_AND_COMPENSATE",
+        [{"type": "case", "id": "CS-1001"}, {"type": "shipment", "id": "SH-1112"}],
+    )
+    assert sofia["churnRisk"]["level"] == "high"
+    # the late parcel gets a proactive update
+    assert [(a["kind"], a["about"][0]["id"]) for a in hannah["nextBestActions"]] == [
+        ("PROACTIVE_DELIVERY_UPDATE", "SH-1404")
+    ]
+    # the pending refund, the open question and cart, the silent resolved case
+    assert [a["kind"] for a in pieter["nextBestActions"]] == ["CONFIRM_REFUND_TIMING"]
+    assert [a["kind"] for a in daniel["nextBestActions"]] == [
+        "ANSWER_OPEN_QUESTION",
+        "RECOVER_ABANDONED_CART",
+    ]
+    # ... and Daniel asks about the tent another customer just had a problem with
+    assert daniel["shared"]["problems"] == [{"about": {"id": "NW-TNT-2P"}}]
+    assert [a["kind"] for a in oliver["nextBestActions"]] == ["REQUEST_FEEDBACK"]
+
+
+def test_the_shared_landline_is_flagged_on_both_accounts(agent: FlaskClient) -> None:
+    # when
+    thomas, katrin = demo_insights(agent, "C-1007"), demo_insights(agent, "C-1008")
+    # then
+    assert thomas["shared"]["sharedIdentities"] == [
+        {"value": "+493044012345", "customers": [{"id": "C-1008", "name": "Katrin Müller"}]}
+    ]
+    assert katrin["shared"]["sharedIdentities"][0]["customers"][0]["id"] == "C-1007"
+
+
+def test_selecting_insights_adds_no_round_trip_to_the_headline_query(api: FlaskClient) -> None:
+    # given the headline query with insights selected as well
+    with_insights = HEADLINE.replace(
+        "stats {", "insights { nextBestActions { kind reason } churnRisk { score } } stats {", 1
+    )
+    assert with_insights != HEADLINE
+    # when
+    body = query(api, with_insights, email="sofia.marquez@example.com")
+    # then
+    assert "errors" not in body, body["errors"]
+    assert body["extensions"]["cypher"]["queries"] == 1
+    assert body["data"]["customerBy"]["insights"]["nextBestActions"]

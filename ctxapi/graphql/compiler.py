@@ -23,38 +23,12 @@ from graphql.execution.collect_fields import collect_sub_fields
 from graphql.execution.values import get_argument_values
 
 from ctxapi.graphql.errors import ClientError
+from ctxapi.graphql.signals import INSIGHT_FIELDS, INSIGHTS
+from ctxapi.graphql.specs import Many, Spec, Value
 from ctxapi.seeding.records import format_minor_units
 
 MAX_FIRST = 100
 
-
-@dataclass(frozen=True)
-class Value:
-    """A scalar read from the node ``{v}``; ``money`` pairs ``[minor units, currency]``."""
-
-    expr: str
-    money: bool = False
-
-
-@dataclass(frozen=True)
-class Many:
-    """A list reached from ``{v}``: rows ``{c}`` of ``target``, newest first by ``order``.
-
-    ``filters`` maps a GraphQL argument to a condition on ``{c}`` using ``{p}`` for its value.
-    A ``connection`` is paginated with ``first``/``after``; ``one`` keeps the first row only;
-    ``ascending`` lists oldest (or lowest) first, for addresses, lines and parcels.
-    """
-
-    match: str
-    target: str
-    order: tuple[str, str] | None = None
-    filters: dict[str, str] = field(default_factory=dict)
-    connection: bool = False
-    one: bool = False
-    ascending: bool = False
-
-
-Spec = Value | Many
 
 _SINCE = "{c}.{time} >= datetime({p})"
 
@@ -132,6 +106,7 @@ FIELDS: dict[str, dict[str, Spec]] = {
             connection=True,
         ),
         "stats": Many("WITH {v} AS {c}", "CustomerStats", one=True),
+        "insights": INSIGHTS,
     },
     # No aggregate functions here: inside a map projection Neo4j 5.26 takes them for the
     # outer RETURN's, so sums use reduce() over a COLLECT and extremes use ORDER BY … LIMIT 1.
@@ -280,7 +255,9 @@ FIELDS: dict[str, dict[str, Spec]] = {
     "Reference": {
         "type": Value("toLower({v}_type)"),
         "id": Value("{v}.id"),
-        "label": Value("coalesce({v}.number, {v}.trackingNumber, {v}.name, {v}.reason, {v}.id)"),
+        "label": Value(
+            "coalesce({v}.number, {v}.trackingNumber, {v}.name, {v}.subject, {v}.reason, {v}.id)"
+        ),
     },
     "Agent": {
         "id": Value("{v}.id"),
@@ -329,6 +306,7 @@ FIELDS: dict[str, dict[str, Spec]] = {
         "id": Value("{v}.id"),
         "summary": Value("{v}.summary"),
     },
+    **INSIGHT_FIELDS,
 }
 
 #: Order statuses that count as purchases in stats.
@@ -374,10 +352,24 @@ class _Compiler:
         self.info = info
         self.params: dict[str, Any] = {"__counted": COUNTED_STATUSES}
         self.variables = 0
+        self.values = 0
+
+    def need(self, name: str) -> None:
+        """Add a parameter a fragment reads from the request context (clock, thresholds)."""
+        if name in self.params:
+            return
+        settings = self.info.context["settings"]
+        if name == "__now":
+            self.params[name] = settings.now()
+        elif name == "__t":
+            self.params[name] = settings.insights.as_parameter()
+        elif name == "__points":
+            self.params[name] = settings.insights.sentiment_points
 
     def param(self, value: Any) -> str:
         """A new parameter holding ``value``; returns its ``$name``."""
-        name = "p" + str(len(self.params) - 1)
+        name = "p" + str(self.values)
+        self.values += 1
         self.params[name] = value
         return "$" + name
 
@@ -427,6 +419,8 @@ class _Compiler:
     ) -> tuple[str, str, Any]:
         """A ``COLLECT { … }`` for a list, an object or a connection page."""
         child = self.var()
+        for name in spec.needs:
+            self.need(name)
 
         def fill(text: str) -> str:
             return text.replace("{v}", var).replace("{c}", child)

@@ -11,6 +11,7 @@ from graphql import GraphQLResolveInfo
 from ctxapi.graphql.compiler import compile_field, shape
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.feedback import Feedback
+from ctxapi.graphql.insights import Insights
 from ctxapi.graphql.interaction import Case, Interaction
 from ctxapi.graphql.order import Order
 from ctxapi.graphql.scalars import DateTime, Money, connection
@@ -148,6 +149,11 @@ class Customer(graphene.ObjectType):
         description="Orders, deliveries, returns, contacts and feedback merged, newest first.",
     )
     stats = graphene.Field(CustomerStats, required=True, description="Figures over all time.")
+    insights = graphene.Field(
+        Insights,
+        required=True,
+        description="Signals and next best actions (docs/insights.md), in the same round trip.",
+    )
 
 
 class IdentityInput(graphene.InputObjectType):

@@ -1,0 +1,424 @@
+"""Customer.insights on small hand-built graphs, where every rule's answer is known by hand.
+
+Each customer below is one scenario; the clock is fixed at 2026-11-23T12:00:00Z, so "5 days
+ago" in a comment is 2026-11-18. One load and one query shape serve every test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ctxapi import create_app
+from ctxapi.config import ConfigError, Settings, from_env
+from ctxapi.db import Database
+from ctxapi.insights import Thresholds
+from tests.seeding import seed_load, write_lines
+
+NOW = "2026-11-23T12:00:00+00:00"
+
+INSIGHTS = """
+query Insights($id: ID!) {
+  customer(id: $id) {
+    insights {
+      asOf
+      value { lifetimeValue { amount currency } grossSales { amount } refunded { amount }
+              orderCount ordersLastYear daysSinceLastOrder tier vip vipReasons }
+      effort { score level cases contactsPerCase channelSwitches repeatContacts
+               selfServiceToAgent selfServiceFailures unansweredQuestions }
+      recovery { positives negatives ratio balance recovered
+                 openNegatives { kind ongoing label about { type id } } }
+      sentiment { direction latest previous points { score about { type id } } }
+      churnRisk { score level reasons factors { code weight detail } }
+      nextBestActions { kind priority reason about { type id } }
+      shared {
+        sharedIdentities { kind value otherCustomers customers { id } }
+        problems { about { type id } otherCustomers detail }
+      }
+    }
+  }
+}
+"""
+
+
+def day(offset: float, hour: int = 10) -> str:
+    """``offset`` days before the clock (negative: after), at ``hour`` UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    at = datetime(2026, 11, 23, hour, tzinfo=UTC) - timedelta(days=offset)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class World:
+    """Records for the scenarios, written as seed files."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[dict[str, Any]]] = {}
+        self.add("brands", id="b", name="Brand")
+        self.add("products", id="X", name="Trail Tent", price="100.00", currency="EUR")
+        self.add("products", id="Y", name="Camp Mug", price="10.00", currency="EUR")
+
+    def add(self, file: str, /, **record: Any) -> None:
+        self.records.setdefault(file, []).append(record)
+
+    def customer(self, cid: str, tier: str = "standard") -> str:
+        self.add("customers", id=cid, brand="b", name=cid.title(), tier=tier)
+        return cid
+
+    def order(self, cid: str, oid: str, days: float, total: str = "100.00", **extra: Any) -> str:
+        extra.setdefault("status", "delivered")
+        extra.setdefault("items", [{"product": "Y", "quantity": 1, "unitPrice": total}])
+        self.add(
+            "orders", id=oid, customer=cid, number="N-" + oid, placedAt=day(days), total=total,
+            currency="EUR", **extra,
+        )  # fmt: skip
+        return oid
+
+    def contact(self, cid: str, iid: str, days: float, **extra: Any) -> str:
+        extra.setdefault("channel", "email")
+        extra.setdefault("direction", "inbound")
+        self.add("interactions", id=iid, customer=cid, occurredAt=day(days), summary=iid, **extra)
+        return iid
+
+    def feedback(self, cid: str, fid: str, kind: str, score: int, days: float) -> None:
+        self.add("feedback", id=fid, customer=cid, kind=kind, score=score, submittedAt=day(days))
+
+    def write(self, folder: Path) -> Path:
+        for kind, rows in self.records.items():
+            write_lines(folder, kind + ".jsonl", *(orjson.dumps(row) for row in rows))
+        return folder
+
+
+def scenarios() -> World:
+    w = World()
+    # A customer with nothing but a name.
+    w.customer("bare")
+    # Only refunds: one order, returned and refunded in full; delivered on time.
+    w.customer("refunds")
+    w.order("refunds", "RF1", 40, status="returned")
+    w.add("shipments", id="RF1-S", order="RF1", carrier="DHL", status="delivered",
+          promisedAt=day(37), deliveredAt=day(38), condition="ok")  # fmt: skip
+    w.add("returns", id="RF1-R", order="RF1", reason="too big", status="refunded",
+          requestedAt=day(30), receivedAt=day(25), refundAmount="100.00", currency="EUR",
+          refundedAt=day(20))  # fmt: skip
+    # Only neutral feedback, one answer of each kind.
+    w.customer("neutral")
+    for n, (kind, score) in enumerate([("csat", 3), ("nps", 7), ("review", 3), ("ces", 4)]):
+        w.feedback("neutral", f"NF{n}", kind, score, 10 + n)
+    # One open case spread over four channels in three days, nobody else involved.
+    w.customer("fourch")
+    w.add("cases", id="FC", customer="fourch", subject="Broken zip", status="open",
+          openedAt=day(3))  # fmt: skip
+    for n, channel in enumerate(["chat", "email", "phone", "messaging"]):
+        w.contact("fourch", f"FC{n}", 3 - n * 0.5, channel=channel, topic="zip", case="FC",
+                  status="open")  # fmt: skip
+    # Two customers sharing a landline.
+    for cid in ("home1", "home2"):
+        w.customer(cid)
+        w.add("identities", customer=cid, kind="phone", value="+49 30 1234567")
+    # VIP by value (tier standard): 2,000.00 this year, one parcel late and not delivered.
+    w.customer("viplate")
+    w.order("viplate", "VL1", 100, total="1500.00")
+    w.order("viplate", "VL2", 8, total="500.00", status="shipped")
+    w.add("shipments", id="VL2-S", order="VL2", carrier="UPS", status="delayed",
+          promisedAt=day(3))  # fmt: skip
+    # A return received 13 days ago and not refunded.
+    w.customer("refund")
+    w.order("refund", "RP1", 30)
+    w.add("returns", id="RP1-R", order="RP1", reason="wrong colour", status="received",
+          requestedAt=day(20), receivedAt=day(13))  # fmt: skip
+    # An abandoned cart; and a cart abandoned but then bought.
+    w.customer("cart")
+    w.order("cart", "AC1", 3, status="abandoned",
+            items=[{"product": "X", "quantity": 1, "unitPrice": "100.00"}])  # fmt: skip
+    w.customer("bought")
+    w.order("bought", "AB1", 3, status="abandoned")
+    w.order("bought", "AB2", 2)
+    # A case resolved without feedback; one whose contact was rated.
+    for cid, rated in (("silent", False), ("rated", True)):
+        w.customer(cid)
+        w.add("cases", id=cid + "-K", customer=cid, subject="Late refund", status="resolved",
+              openedAt=day(15), resolvedAt=day(10))  # fmt: skip
+        w.contact(cid, cid + "-I", 15, case=cid + "-K")
+        if rated:
+            w.add("feedback", id="RTD", customer=cid, kind="csat", score=3,
+                  submittedAt=day(9), rates={"type": "interaction", "id": "rated-I"})  # fmt: skip
+    # The 12:1 rule: one bad CSAT, then exactly 12 (or 11) good contacts after it.
+    for cid, good in (("twelve", 12), ("eleven", 11)):
+        w.customer(cid)
+        w.feedback(cid, cid + "-F", "csat", 1, 100)
+        for n in range(good):
+            w.contact(cid, f"{cid}-{n}", 90 - n, sentiment=0.5)
+    # Lapsed: the only order was 200 days ago.
+    w.customer("lapsed")
+    w.order("lapsed", "LP1", 200)
+    # Two failed bot chats this month, no case.
+    w.customer("bots")
+    for n in range(2):
+        w.contact("bots", f"BT{n}", 5 + n, channel="chat", selfService=True, status="abandoned")
+    # Sentiment rising over the latest six points, and an older detractor answer.
+    w.customer("rising")
+    for n, mood in enumerate([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5]):
+        w.contact("rising", f"RS{n}", 40 - n, sentiment=mood)
+    w.feedback("rising", "RS-NPS", "nps", 4, 50)
+    # Shared problems: 'buyer' bought tent X 10 days ago; two others complained about their
+    # orders with X 5 days ago; a third complained 60 days ago (too old) and one was happy.
+    w.customer("buyer")
+    w.order("buyer", "BY1", 10, items=[{"product": "X", "quantity": 1, "unitPrice": "100.00"}])
+    for cid, days, sentiment in (("moan1", 5, -0.8), ("moan2", 4, -0.6), ("old", 60, -0.9),
+                                 ("happy", 5, 0.8)):  # fmt: skip
+        w.customer(cid)
+        w.order(cid, cid + "-O", days + 20,
+                items=[{"product": "X", "quantity": 1, "unitPrice": "100.00"}])  # fmt: skip
+        w.contact(cid, cid + "-I", days, sentiment=sentiment,
+                  about=[{"type": "order", "id": cid + "-O"}])  # fmt: skip
+    return w
+
+
+@pytest.fixture(scope="module")
+def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    folder = scenarios().write(tmp_path_factory.mktemp("world"))
+    outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), folder)
+    assert outcome.exit_code == 0, outcome.output
+    assert not outcome.rejects, outcome.rejects
+    return db
+
+
+@pytest.fixture
+def api(world: Database, settings: Settings) -> FlaskClient:
+    app: Flask = create_app(replace(settings, clock=NOW, debug=True))
+    return app.test_client()
+
+
+def insights(api: FlaskClient, cid: str) -> dict[str, Any]:
+    body = api.post("/graphql", json={"query": INSIGHTS, "variables": {"id": cid}}).json
+    assert body is not None
+    assert "errors" not in body, body
+    assert body["extensions"]["cypher"]["queries"] == 1
+    return body["data"]["customer"]["insights"]  # type: ignore[no-any-return]
+
+
+def kinds(found: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(a["kind"], a["priority"]) for a in found["nextBestActions"]]
+
+
+def test_a_customer_with_nothing_gets_empty_signals_not_errors(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "bare")
+    # then
+    assert found["asOf"] == "2026-11-23T12:00:00Z"
+    assert found["value"] == {
+        "lifetimeValue": None, "grossSales": None, "refunded": None, "orderCount": 0,
+        "ordersLastYear": 0, "daysSinceLastOrder": None, "tier": "standard", "vip": False,
+        "vipReasons": [],
+    }  # fmt: skip
+    assert (found["effort"]["score"], found["effort"]["level"]) == (0, "low")
+    assert found["effort"]["contactsPerCase"] is None
+    assert found["recovery"] == {
+        "positives": 0, "negatives": 0, "ratio": 12, "balance": 0, "recovered": True,
+        "openNegatives": [],
+    }  # fmt: skip
+    assert found["sentiment"] == {
+        "direction": "UNKNOWN",
+        "latest": None,
+        "previous": None,
+        "points": [],
+    }
+    assert found["churnRisk"] == {"score": 0, "level": "low", "reasons": [], "factors": []}
+    assert found["nextBestActions"] == []
+    assert found["shared"] == {"sharedIdentities": [], "problems": []}
+
+
+def test_refunds_are_taken_off_lifetime_value(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "refunds")
+    # then
+    value = found["value"]
+    assert value["grossSales"] == {"amount": "100.00"}
+    assert value["refunded"] == {"amount": "100.00"}
+    assert value["lifetimeValue"] == {"amount": "0.00", "currency": "EUR"}
+    assert (value["orderCount"], value["daysSinceLastOrder"]) == (1, 40)
+    # an on-time delivery and a refund paid are the two positives
+    assert (found["recovery"]["positives"], found["recovery"]["negatives"]) == (2, 0)
+
+
+def test_neutral_feedback_is_neither_positive_nor_negative(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "neutral")
+    # then
+    assert (found["recovery"]["positives"], found["recovery"]["negatives"]) == (0, 0)
+    assert [p["score"] for p in found["sentiment"]["points"]] == [0, 0, 0, 0]
+    assert found["sentiment"]["direction"] == "STEADY"
+    assert found["churnRisk"]["score"] == 0
+
+
+def test_a_case_over_four_channels_is_high_effort_and_goes_to_a_live_agent(
+    api: FlaskClient,
+) -> None:
+    # when
+    found = insights(api, "fourch")
+    # then
+    effort = found["effort"]
+    assert (effort["cases"], effort["contactsPerCase"], effort["channelSwitches"]) == (1, 4, 3)
+    # contacts 2 to 4 each repeat the topic raised less than 7 days before
+    assert effort["repeatContacts"] == 3
+    # 0.3 (4 contacts) + 0.25 (3 switches) + 0.2 (repeats), nothing from self-service
+    assert (effort["score"], effort["level"]) == (0.75, "high")
+    assert kinds(found) == [("ESCALATE_TO_LIVE_AGENT", 80)]
+    [action] = found["nextBestActions"]
+    assert "open case FC took 4 contacts and 3 channel switch(es)" in action["reason"]
+    assert action["about"] == [{"type": "case", "id": "FC"}]
+    assert [n["kind"] for n in found["recovery"]["openNegatives"]] == ["UNRESOLVED_CASE"]
+    codes = [f["code"] for f in found["churnRisk"]["factors"]]
+    assert codes == ["OPEN_NEGATIVES", "EFFORT"]
+
+
+def test_a_shared_phone_number_is_flagged_on_both_customers(api: FlaskClient) -> None:
+    for cid, other in (("home1", "home2"), ("home2", "home1")):
+        # when
+        shared = insights(api, cid)["shared"]["sharedIdentities"]
+        # then
+        assert shared == [
+            {
+                "kind": "phone",
+                "value": "+49301234567",
+                "otherCustomers": 1,
+                "customers": [{"id": other}],
+            }
+        ]
+
+
+def test_a_vip_by_value_with_a_late_parcel_gets_an_apology_first_then_an_update(
+    api: FlaskClient,
+) -> None:
+    # when
+    found = insights(api, "viplate")
+    # then
+    assert found["value"]["vip"] is True
+    assert found["value"]["vipReasons"] == ["lifetime value above the VIP threshold"]
+    assert kinds(found) == [("APOLOGIZE_AND_COMPENSATE", 100), ("PROACTIVE_DELIVERY_UPDATE", 90)]
+    update = found["nextBestActions"][1]
+    assert "promised for 2026-11-20, 3 day(s) ago" in update["reason"]
+    assert "nobody has told the customer" in update["reason"]
+    assert update["about"] == [{"type": "shipment", "id": "VL2-S"}, {"type": "order", "id": "VL2"}]
+    [late] = found["recovery"]["openNegatives"]
+    assert (late["kind"], late["ongoing"]) == ("LATE_DELIVERY", True)
+
+
+def test_an_overdue_refund_gets_a_timing_confirmation(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "refund")
+    # then
+    assert kinds(found) == [("CONFIRM_REFUND_TIMING", 70)]
+    assert "overdue since 2026-11-15" in found["nextBestActions"][0]["reason"]
+
+
+def test_an_abandoned_cart_is_followed_up_unless_bought_since(api: FlaskClient) -> None:
+    # when
+    cart, bought = insights(api, "cart"), insights(api, "bought")
+    # then
+    assert kinds(cart) == [("RECOVER_ABANDONED_CART", 60)]
+    assert cart["nextBestActions"][0]["about"] == [{"type": "order", "id": "AC1"}]
+    assert kinds(bought) == []
+
+
+def test_a_resolved_case_without_feedback_gets_a_feedback_request(api: FlaskClient) -> None:
+    # when
+    silent, rated = insights(api, "silent"), insights(api, "rated")
+    # then
+    assert kinds(silent) == [("REQUEST_FEEDBACK", 30)]
+    assert kinds(rated) == []
+
+
+def test_one_negative_takes_twelve_positives_to_undo(api: FlaskClient) -> None:
+    # when
+    twelve, eleven = insights(api, "twelve"), insights(api, "eleven")
+    # then
+    assert twelve["recovery"] == {
+        "positives": 12, "negatives": 1, "ratio": 12, "balance": 0, "recovered": True,
+        "openNegatives": [],
+    }  # fmt: skip
+    assert eleven["recovery"]["balance"] == -1
+    assert [n["label"] for n in eleven["recovery"]["openNegatives"]] == ["CSAT 1"]
+
+
+def test_recency_and_detractors_raise_churn_risk(api: FlaskClient) -> None:
+    # when
+    lapsed, rising = insights(api, "lapsed"), insights(api, "rising")
+    # then
+    assert lapsed["churnRisk"]["factors"] == [
+        {"code": "LAPSED", "weight": 0.2, "detail": "no order for 200 days"}
+    ]
+    assert lapsed["churnRisk"]["level"] == "low"
+    assert rising["sentiment"]["direction"] == "IMPROVING"
+    assert (rising["sentiment"]["latest"], rising["sentiment"]["previous"]) == (0.5, -0.5)
+    codes = [f["code"] for f in rising["churnRisk"]["factors"]]
+    assert codes == ["OPEN_NEGATIVES", "DETRACTOR"]
+    assert rising["churnRisk"]["score"] == 0.4
+
+
+def test_repeated_self_service_failures_go_to_a_live_agent(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "bots")
+    # then
+    assert found["effort"]["selfServiceFailures"] == 2
+    assert kinds(found) == [("ESCALATE_TO_LIVE_AGENT", 80)]
+    assert found["nextBestActions"][0]["about"] == [
+        {"type": "interaction", "id": "BT0"},
+        {"type": "interaction", "id": "BT1"},
+    ]
+
+
+def test_other_customers_recent_problems_with_the_same_product_are_counted(
+    api: FlaskClient,
+) -> None:
+    # when
+    problems = insights(api, "buyer")["shared"]["problems"]
+    # then
+    assert problems == [
+        {
+            "about": {"type": "product", "id": "X"},
+            "otherCustomers": 2,
+            "detail": "2 other customer(s) reported a problem with Trail Tent since 2026-10-24",
+        }
+    ]
+
+
+def test_thresholds_come_from_configuration(
+    world: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given a 10:1 rule and a VIP bar of 5,000.00
+    config = tmp_path / "insights.toml"
+    config.write_text("recovery_ratio = 10\nvip_lifetime_value = 500000\n[weights]\nlapsed = 0.5\n")
+    thresholds = from_env({"CTXAPI_INSIGHTS": str(config)}).insights
+    app: Flask = create_app(replace(settings, clock=NOW, debug=True, insights=thresholds))
+    api = app.test_client()
+    # when
+    eleven, viplate, lapsed = (insights(api, cid) for cid in ("eleven", "viplate", "lapsed"))
+    # then
+    assert eleven["recovery"]["recovered"] is True
+    assert viplate["value"]["vip"] is False
+    assert kinds(viplate)[0] == ("PROACTIVE_DELIVERY_UPDATE", 90)
+    assert lapsed["churnRisk"]["score"] == 0.5
+
+
+def test_a_bad_insights_file_is_a_clear_configuration_error(tmp_path: Path) -> None:
+    # given
+    config = tmp_path / "insights.toml"
+    config.write_text("recovery_raito = 10\n")
+    # when / then
+    with pytest.raises(ConfigError, match="unknown setting 'recovery_raito'"):
+        from_env({"CTXAPI_INSIGHTS": str(config)})
+    config.write_text("recovery_ratio = 'ten'\n")
+    with pytest.raises(ConfigError, match="recovery_ratio must be int"):
+        from_env({"CTXAPI_INSIGHTS": str(config)})
+    with pytest.raises(ConfigError, match="CTXAPI_NOW"):
+        from_env({"CTXAPI_NOW": "2026-11-23T12:00:00"})
+    assert Thresholds.from_mapping({}) == Thresholds()
