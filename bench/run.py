@@ -45,6 +45,7 @@ from ctxapi.config import PROJECT_ROOT, Settings, default_home
 from ctxapi.neo4j_local import NEO4J_VERSION, LocalNeo4j, free_port
 
 HEADLINE = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
+WITH_INSIGHTS = PROJECT_ROOT / "schema" / "queries" / "customer_context_insights.graphql"
 BENCH_DIR = PROJECT_ROOT / "bench"
 CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
 
@@ -340,6 +341,10 @@ def measure(plan: Plan, customers: int) -> dict[str, Any]:
             for concurrency in (1, 8):
                 say(f"  headline over HTTP, concurrency {concurrency} ...")
                 result[f"api_c{concurrency}"] = drive(call, measured, concurrency)
+            say("  headline with insights over HTTP, concurrency 1 ...")
+            insights = http_caller(server, WITH_INSIGHTS.read_text())
+            drive(insights, warm, 2)
+            result["insights_c1"] = drive(insights, measured, 1)
             result["api_worker_rss_mb"] = server.rss_mb()
         finally:
             server.stop()
@@ -480,6 +485,22 @@ def markdown(report: dict[str, Any]) -> str:
         ("loading ≥ 50,000 records/s", last["load"]["records_per_s"] >= AIMS["load_rate"]),
         ("API worker RSS ≤ 200 MB", last["api_worker_rss_mb"] <= AIMS["rss"]),
     ]
+    lines += [
+        "",
+        "The same query with `insights` selected"
+        " (schema/queries/customer_context_insights.graphql), still one round trip:",
+        "",
+        "| customers | headline c1 p50 / p99 ms | with insights c1 p50 / p95 / p99 ms | cost p50 |",
+        "|---|---|---|---|",
+    ]
+    for r in report["datasets"]:
+        a1, ins = r["api_c1"], r.get("insights_c1")
+        if ins:
+            cost = round(ins["p50_ms"] - a1["p50_ms"], 2)
+            lines.append(
+                f"| {r['customers']:,} | {a1['p50_ms']} / {a1['p99_ms']} | {ins['p50_ms']} /"
+                f" {ins['p95_ms']} / {ins['p99_ms']} | +{cost} ms |"
+            )
     lines += ["", f"Aims at {last['customers']:,} customers:", ""]
     lines += [f"- {'met' if ok else '**missed**'}: {name}" for name, ok in checks]
     lines += ["", "Per record type (load, records/s):", ""]

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ctxapi.seeding.records import TIERS
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -75,11 +77,20 @@ class Thresholds:
     shared_problem_days: int = 30  # other customers' problem reports this recent count
     shared_order_days: int = 90  # for products the customer ordered this recently
     problem_sentiment: float = -0.3  # a contact at or below this reported a problem
+    # Proactive queue
+    queue_days: int = 14  # how far past its due time an item stays in the queue
+    case_follow_up_days: int = 2  # an open case with no update sent this long is due
+    tier_head_start_hours: dict[str, int] = field(
+        default_factory=lambda: {"vip": 72, "gold": 48, "silver": 24}
+    )  # a tier's items count as due this much earlier
 
     def as_parameter(self) -> dict[str, Any]:
         """The thresholds as one Cypher map parameter."""
         values = asdict(self)
         values["vip_tiers"] = list(self.vip_tiers)
+        values["queue_tiers"] = [
+            {"tier": tier, "head_hours": self.tier_head_start_hours.get(tier, 0)} for tier in TIERS
+        ]
         return values
 
     @classmethod

@@ -582,3 +582,23 @@ def compile_field(info: GraphQLResolveInfo, type_name: str, seek: str) -> Compil
     compiler = _Compiler(info)
     projection, how = compiler.projection(type_name, "root", list(info.field_nodes))
     return Compiled(seek + " RETURN " + projection + " AS result", compiler.params, how)
+
+
+def compile_connection(
+    info: GraphQLResolveInfo, target: str, seek: str, first: int
+) -> tuple[Compiled, Page]:
+    """The query for a top-level connection: ``seek`` binds one ``root`` per row, in order,
+    with ``root.key`` and ``root.id`` as its cursor; ``first + 1`` rows tell if more follow."""
+    compiler = _Compiler(info)
+    for name in ("__now", "__t"):
+        compiler.need(name)
+    page = compiler.page_fields(target, list(info.field_nodes))
+    projection, node_shape = compiler.projection(target, "root", page.node_nodes)
+    page.first, page.node_shape = first, node_shape
+    text = seek + " RETURN {n: " + projection + ", c: [toString(root.key), root.id]} AS result"
+    return Compiled(text, compiler.params, Shape()), page
+
+
+def shape_page(rows: list[dict[str, Any]], page: Page) -> dict[str, Any]:
+    """A connection page from the rows of ``compile_connection``'s query."""
+    return _page({"rows": rows, "total": None}, page)

@@ -10,6 +10,7 @@ from graphql import GraphQLResolveInfo, print_schema
 
 from ctxapi import __version__
 from ctxapi.graphql.customer import CustomerQueries
+from ctxapi.graphql.proactive import ProactiveQueries
 
 _COMPONENTS: LiteralString = (
     "CALL dbms.components() YIELD name, versions, edition "
@@ -39,7 +40,7 @@ class DatabaseInfo(graphene.ObjectType):
     edition = graphene.String(required=True, description="community or enterprise.")
 
 
-class Query(CustomerQueries, graphene.ObjectType):
+class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
     """Every read ctxapi offers starts here."""
 
     api_version = graphene.String(required=True, description="The version of ctxapi serving.")

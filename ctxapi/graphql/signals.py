@@ -471,4 +471,13 @@ INSIGHT_FIELDS: dict[str, dict[str, Spec]] = {
         "lastReportedAt": _time("lastAt"),
         "detail": Value("{v}.detail"),
     },
+    "ProactiveItem": {
+        "customer": Many("WITH {v}.customer AS {c}", "Customer", one=True),
+        "reason": Value("{v}.reason"),
+        "action": Value("{v}.action"),
+        "detail": Value("{v}.detail"),
+        "dueAt": _time("due"),
+        "priority": Value("{v}.priority"),
+        "about": _references("{v}.subject", one=True),
+    },
 }

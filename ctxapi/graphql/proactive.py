@@ -1,0 +1,150 @@
+"""The proactive queue: customers to contact before they call, most urgent first.
+
+Three kinds of item are due at a known time: a parcel not delivered by its promised time, a
+received return not refunded within ``refund_due_days``, an open case with no update sent for
+``case_follow_up_days``. An item's key is its due time moved earlier by its customer's tier
+head start, and the queue is ordered by key. Every branch starts from a range index on the
+due time (bounded by ``queue_days``), reads one tier at a time in index order and stops after
+``first + 1`` rows, so a page never scans all customers; the last step merges at most
+``3 * tiers * (first + 1)`` rows. See docs/insights.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+import graphene
+from graphql import GraphQLResolveInfo
+
+from ctxapi.graphql.compiler import compile_connection, decode_cursor, shape_page
+from ctxapi.graphql.errors import ClientError
+from ctxapi.graphql.scalars import DateTime, Reference, connection
+
+REASONS = ("LATE_SHIPMENT", "REFUND_OVERDUE", "UNRESOLVED_CASE")
+
+QUEUE: LiteralString = """
+WITH datetime($__now) AS now, $__t AS t
+UNWIND t.queue_tiers AS tier
+CALL (now, t, tier) {
+  MATCH (s:Shipment)
+  WHERE 'LATE_SHIPMENT' IN $reasons AND s.promisedAt < now
+    AND s.promisedAt >= now - duration({days: t.queue_days})
+    AND s.deliveredAt IS NULL AND NOT s.status IN ['delivered', 'returned']
+  MATCH (s)<-[:SHIPPED_AS]-(o:Order)<-[:PLACED]-(c:Customer)
+  WHERE coalesce(c.tier, 'standard') = tier.tier
+  WITH c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
+    'PROACTIVE_DELIVERY_UPDATE' AS action,
+    'parcel for order ' + o.number + ' (' + s.carrier + ') promised for '
+      + toString(date(s.promisedAt)) + ' is not delivered' AS detail
+  WITH *, due - duration({hours: tier.head_hours}) AS key
+  WHERE $afterKey IS NULL OR key > datetime($afterKey)
+    OR (key = datetime($afterKey) AND id > $afterId)
+  RETURN c, subject, due, id, reason, action, detail, key ORDER BY due, id LIMIT $limit
+  UNION
+  MATCH (r:Return)
+  WHERE 'REFUND_OVERDUE' IN $reasons AND r.receivedAt < now - duration({days: t.refund_due_days})
+    AND r.receivedAt >= now - duration({days: t.refund_due_days + t.queue_days})
+    AND r.status = 'received'
+  MATCH (r)-[:RETURNS]->(o:Order)<-[:PLACED]-(c:Customer)
+  WHERE coalesce(c.tier, 'standard') = tier.tier
+  WITH c, r AS subject, r.receivedAt + duration({days: t.refund_due_days}) AS due, r.id AS id,
+    'REFUND_OVERDUE' AS reason, 'CONFIRM_REFUND_TIMING' AS action,
+    'return of order ' + o.number + ' received ' + toString(date(r.receivedAt))
+      + ', refund not paid' AS detail
+  WITH *, due - duration({hours: tier.head_hours}) AS key
+  WHERE $afterKey IS NULL OR key > datetime($afterKey)
+    OR (key = datetime($afterKey) AND id > $afterId)
+  RETURN c, subject, due, id, reason, action, detail, key ORDER BY due, id LIMIT $limit
+  UNION
+  MATCH (k:Case)
+  WHERE 'UNRESOLVED_CASE' IN $reasons AND k.openedAt < now - duration({days: t.case_follow_up_days})
+    AND k.openedAt >= now - duration({days: t.case_follow_up_days + t.queue_days})
+    AND k.status IN ['open', 'pending']
+  MATCH (k)<-[:OPENED]-(c:Customer)
+  WHERE coalesce(c.tier, 'standard') = tier.tier
+    AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
+      WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }
+  WITH c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due, k.id AS id,
+    'UNRESOLVED_CASE' AS reason, 'FOLLOW_UP_OPEN_CASE' AS action,
+    'case ' + k.id + ' (' + k.subject + ') ' + k.status + ' since ' + toString(date(k.openedAt))
+      + ', no update sent for ' + toString(t.case_follow_up_days) + ' days' AS detail
+  WITH *, due - duration({hours: tier.head_hours}) AS key
+  WHERE $afterKey IS NULL OR key > datetime($afterKey)
+    OR (key = datetime($afterKey) AND id > $afterId)
+  RETURN c, subject, due, id, reason, action, detail, key ORDER BY due, id LIMIT $limit
+}
+WITH now, c, subject, due, id, reason, action, detail, key ORDER BY key, id LIMIT $limit
+WITH {customer: c, subject: subject, due: due, id: id, reason: reason, action: action,
+  detail: detail, key: key, priority: duration.inSeconds(key, now).hours} AS root
+"""
+
+
+def _customer() -> type[graphene.ObjectType]:
+    from ctxapi.graphql.customer import Customer
+
+    return Customer
+
+
+class ProactiveItem(graphene.ObjectType):
+    """A customer to contact now, why, and what to do."""
+
+    customer = graphene.Field(lambda: _customer(), required=True, description="Who.")
+    reason = graphene.String(
+        required=True, description="LATE_SHIPMENT, REFUND_OVERDUE or UNRESOLVED_CASE."
+    )
+    action = graphene.String(
+        required=True,
+        description="PROACTIVE_DELIVERY_UPDATE, CONFIRM_REFUND_TIMING or FOLLOW_UP_OPEN_CASE.",
+    )
+    detail = graphene.String(required=True, description="The facts, in one line.")
+    due_at = graphene.Field(DateTime, required=True, description="When it became due.")
+    priority = graphene.Int(
+        required=True,
+        description="Hours overdue, counting the tier head start: higher is more urgent.",
+    )
+    about = graphene.Field(Reference, required=True, description="The parcel, return or case.")
+
+
+ProactiveItemConnection = connection(ProactiveItem, "proactive contact")
+
+
+class ProactiveQueries(graphene.ObjectType):
+    """Work for agents before the phone rings."""
+
+    proactive_queue = graphene.Field(
+        ProactiveItemConnection,
+        required=True,
+        first=graphene.Int(default_value=20, description="How many (0 to 100)."),
+        after=graphene.String(description="Cursor (endCursor of the previous page)."),
+        reasons=graphene.List(
+            graphene.NonNull(graphene.String),
+            description="Only these: LATE_SHIPMENT, REFUND_OVERDUE, UNRESOLVED_CASE.",
+        ),
+        description="Customers to contact before they call, most urgent first. A customer"
+        " with several due items appears once per item.",
+    )
+
+    @staticmethod
+    def resolve_proactive_queue(
+        _root: Any,
+        info: GraphQLResolveInfo,
+        first: int,
+        after: str | None = None,
+        reasons: list[str] | None = None,
+    ) -> dict[str, Any]:
+        if not 0 <= first <= 100:
+            raise ClientError("`first` must be between 0 and 100")
+        chosen = list(REASONS) if reasons is None else reasons
+        unknown = sorted(set(chosen) - set(REASONS))
+        if unknown:
+            raise ClientError("unknown reason(s): " + ", ".join(unknown))
+        after_key, after_id = decode_cursor(after) if after else (None, None)
+        compiled, page = compile_connection(info, "ProactiveItem", QUEUE, first)
+        params = compiled.params | {
+            "reasons": chosen,
+            "afterKey": after_key,
+            "afterId": after_id,
+            "limit": first + 1,
+        }
+        rows = info.context["db"].read(compiled.text, params)
+        return shape_page([row["result"] for row in rows], page)

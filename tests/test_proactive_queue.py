@@ -1,0 +1,85 @@
+"""The proactive queue over the demo stories, on the demo's day."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ctxapi import create_app
+from ctxapi.cli import DEMO_DIR
+from ctxapi.config import Settings
+from ctxapi.db import Database
+from tests.seeding import seed_load
+
+
+@pytest.fixture(scope="module")
+def demo_only(
+    db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Database:
+    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), DEMO_DIR)
+    assert outcome.exit_code == 0, outcome.output
+    return db
+
+
+@pytest.fixture
+def agent(demo_only: Database, settings: Settings) -> FlaskClient:
+    app: Flask = create_app(replace(settings, clock="2026-11-23T12:00:00+00:00"))
+    return app.test_client()
+
+
+def query(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
+    body: dict[str, Any] = (
+        api.post("/graphql", json={"query": text, "variables": variables}).json or {}
+    )
+    return body
+
+
+def data(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
+    body = query(api, text, **variables)
+    assert "errors" not in body, body["errors"]
+    return body["data"]  # type: ignore[no-any-return]
+
+
+QUEUE = """
+query Queue($first: Int!, $after: String, $reasons: [String!]) {
+  proactiveQueue(first: $first, after: $after, reasons: $reasons) {
+    edges { node { customer { id } reason action priority about { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def test_the_proactive_queue_lists_who_to_contact_most_urgent_first(agent: FlaskClient) -> None:
+    # when
+    page = data(agent, QUEUE, first=10)["proactiveQueue"]
+    # then the gold customer's parcel (48 h head start) comes before the VIP's quiet case
+    assert [(e["node"]["customer"]["id"], e["node"]["action"], e["node"]["about"]["id"])
+            for e in page["edges"]] == [
+        ("C-1004", "PROACTIVE_DELIVERY_UPDATE", "SH-1404"),
+        ("C-1001", "FOLLOW_UP_OPEN_CASE", "CS-1001"),
+        ("C-1005", "CONFIRM_REFUND_TIMING", "RT-1503"),
+    ]  # fmt: skip
+    priorities = [e["node"]["priority"] for e in page["edges"]]
+    assert priorities == sorted(priorities, reverse=True)
+    assert page["pageInfo"]["hasNextPage"] is False
+
+
+def test_the_proactive_queue_pages_and_filters_by_reason(agent: FlaskClient) -> None:
+    # when
+    first = data(agent, QUEUE, first=2)["proactiveQueue"]
+    rest = data(agent, QUEUE, first=2, after=first["pageInfo"]["endCursor"])["proactiveQueue"]
+    refunds = data(agent, QUEUE, first=5, reasons=["REFUND_OVERDUE"])["proactiveQueue"]
+    # then
+    assert first["pageInfo"]["hasNextPage"] is True
+    ids = [e["node"]["about"]["id"] for e in first["edges"] + rest["edges"]]
+    assert ids == ["SH-1404", "CS-1001", "RT-1503"]
+    assert [e["node"]["reason"] for e in refunds["edges"]] == ["REFUND_OVERDUE"]
+    body = query(agent, QUEUE, first=5, reasons=["LATE"])
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "LATE" in body["errors"][0]["message"]
