@@ -317,13 +317,13 @@ def measure(plan: Plan, customers: int) -> dict[str, Any]:
     try:
         result: dict[str, Any] = {"customers": customers}
         loaded_marker = work / "loaded.json"
-        if plan.neo4j_uri or not loaded_marker.exists():
-            from ctxapi.db import Database
-            from ctxapi.migrations import apply
+        from ctxapi.db import Database
+        from ctxapi.migrations import apply
 
-            database = Database(settings)
-            apply(database)
-            database.close()
+        database = Database(settings)
+        apply(database)  # a reused dataset gets the migrations added since it was loaded
+        database.close()
+        if plan.neo4j_uri or not loaded_marker.exists():
             say(f"Loading {customers:,} customers ...")
             result["load"] = load(settings, folder, work)
             if not plan.neo4j_uri:

@@ -104,6 +104,12 @@ class Database:
         with unavailable_as_error(), self.driver.session(database=self.name) as session:
             return session.execute_write(work)
 
+    def run_batched(self, query: LiteralString) -> None:
+        """Run a ``CALL { … } IN TRANSACTIONS`` statement, which Neo4j only accepts in an
+        implicit (auto-commit) transaction. Not retried: make it idempotent and rerun it."""
+        with unavailable_as_error(), self.driver.session(database=self.name) as session:
+            session.run(query).consume()
+
     def ping(self) -> None:
         """Raise DatabaseUnavailable unless Neo4j answers now (no retries: used by /readyz)."""
         with unavailable_as_error():

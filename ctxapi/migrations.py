@@ -21,6 +21,7 @@ from ctxapi.db import Database
 
 MIGRATIONS_DIR = PROJECT_ROOT / "schema" / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.cypher$")
+_BATCHED = re.compile(r"\bIN\s+TRANSACTIONS\b", re.IGNORECASE)
 
 
 class MigrationError(RuntimeError):
@@ -87,7 +88,10 @@ def apply(db: Database, folder: Path = MIGRATIONS_DIR) -> list[str]:
             continue
         for statement in migration.statements:
             # Migration files are reviewed, static Cypher: the one place text comes from a file.
-            db.write(_run(statement))
+            if _BATCHED.search(statement):
+                db.run_batched(statement)  # a backfill over the whole graph, in batches
+            else:
+                db.write(_run(statement))
         db.write(_run(_RECORD, id=migration.id, checksum=migration.checksum))
         ran.append(migration.id)
     db.write(_run(_AWAIT_INDEXES))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from ctxapi import create_app
 from ctxapi.cli import DEMO_DIR
 from ctxapi.config import Settings
 from ctxapi.db import Database
-from tests.seeding import seed_load
+from tests.seeding import seed_load, write_lines
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,29 @@ def test_the_proactive_queue_pages_and_filters_by_reason(agent: FlaskClient) -> 
     body = query(agent, QUEUE, first=5, reasons=["LATE"])
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "LATE" in body["errors"][0]["message"]
+
+
+def test_the_queue_follows_reloads_of_tiers_and_settled_items(
+    demo_only: Database, settings: Settings, agent: FlaskClient, tmp_path: Path
+) -> None:
+    # given Pieter becomes a VIP and Hannah's parcel arrives
+    customers = [
+        json.loads(line) for line in (DEMO_DIR / "customers.jsonl").read_text().splitlines()
+    ]
+    pieter = next(c for c in customers if c["id"] == "C-1005") | {"tier": "vip"}
+    shipments = [
+        json.loads(line) for line in (DEMO_DIR / "shipments.jsonl").read_text().splitlines()
+    ]
+    parcel = next(s for s in shipments if s["id"] == "SH-1404")
+    parcel |= {"status": "delivered", "deliveredAt": "2026-11-22T15:00:00Z", "condition": "ok"}
+    folder = tmp_path / "changes"
+    write_lines(folder, "customers.jsonl", json.dumps(pieter))
+    write_lines(folder, "shipments.jsonl", json.dumps(parcel))
+    # when
+    outcome = seed_load(settings, tmp_path, folder)
+    page = data(agent, QUEUE, first=10)["proactiveQueue"]
+    # then the parcel has left the queue and Pieter's refund is now first
+    assert outcome.exit_code == 0, outcome.output
+    assert [e["node"]["about"]["id"] for e in page["edges"]] == ["RT-1503", "CS-1001"]
+    # and the next test module starts from the demo again
+    seed_load(settings, tmp_path, DEMO_DIR)

@@ -4,8 +4,10 @@ Three kinds of item are due at a known time: a parcel not delivered by its promi
 received return not refunded within ``refund_due_days``, an open case with no update sent for
 ``case_follow_up_days``. An item's key is its due time moved earlier by its customer's tier
 head start, and the queue is ordered by key. Every branch starts from a range index on the
-due time (bounded by ``queue_days``), reads one tier at a time in index order and stops after
-``first + 1`` rows, so a page never scans all customers; the last step merges at most
+customer's tier and due time: while an item can fall due it carries its customer's tier as
+``queueTier`` (the loader keeps it in step, migration 0003), so the index holds only items
+that may be due, each tier is read in due order from the cursor on, and each read stops
+after ``first + 1`` rows; nothing scans customers. The last step merges at most
 ``3 * tiers * (first + 1)`` rows. See docs/insights.md.
 """
 
@@ -25,55 +27,59 @@ REASONS = ("LATE_SHIPMENT", "REFUND_OVERDUE", "UNRESOLVED_CASE")
 QUEUE: LiteralString = """
 WITH datetime($__now) AS now, $__t AS t
 UNWIND t.queue_tiers AS tier
-CALL (now, t, tier) {
-  MATCH (s:Shipment)
+WITH now, t, tier, CASE WHEN $afterKey IS NOT NULL
+    THEN datetime($afterKey) + duration({hours: tier.head_hours}) END AS afterDue
+CALL (now, t, tier, afterDue) {
+  MATCH (s:Shipment {queueTier: tier.tier})
   WHERE 'LATE_SHIPMENT' IN $reasons AND s.promisedAt < now
     AND s.promisedAt >= now - duration({days: t.queue_days})
+    AND s.promisedAt >= coalesce(afterDue, now - duration({days: t.queue_days}))
+    AND (afterDue IS NULL OR s.promisedAt > afterDue
+      OR (s.promisedAt = afterDue AND s.id > $afterId))
     AND s.deliveredAt IS NULL AND NOT s.status IN ['delivered', 'returned']
+  WITH s ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit
   MATCH (s)<-[:SHIPPED_AS]-(o:Order)<-[:PLACED]-(c:Customer)
-  WHERE coalesce(c.tier, 'standard') = tier.tier
-  WITH c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
+  RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
     'PROACTIVE_DELIVERY_UPDATE' AS action,
     'parcel for order ' + o.number + ' (' + s.carrier + ') promised for '
       + toString(date(s.promisedAt)) + ' is not delivered' AS detail
-  WITH *, due - duration({hours: tier.head_hours}) AS key
-  WHERE $afterKey IS NULL OR key > datetime($afterKey)
-    OR (key = datetime($afterKey) AND id > $afterId)
-  RETURN c, subject, due, id, reason, action, detail, key ORDER BY due, id LIMIT $limit
   UNION
-  MATCH (r:Return)
+  MATCH (r:Return {queueTier: tier.tier})
   WHERE 'REFUND_OVERDUE' IN $reasons AND r.receivedAt < now - duration({days: t.refund_due_days})
     AND r.receivedAt >= now - duration({days: t.refund_due_days + t.queue_days})
+    AND r.receivedAt >= coalesce(afterDue - duration({days: t.refund_due_days}),
+      now - duration({days: t.refund_due_days + t.queue_days}))
+    AND (afterDue IS NULL OR r.receivedAt + duration({days: t.refund_due_days}) > afterDue
+      OR (r.receivedAt + duration({days: t.refund_due_days}) = afterDue AND r.id > $afterId))
     AND r.status = 'received'
+  WITH r, t ORDER BY r.queueTier, r.receivedAt, r.id LIMIT $limit
   MATCH (r)-[:RETURNS]->(o:Order)<-[:PLACED]-(c:Customer)
-  WHERE coalesce(c.tier, 'standard') = tier.tier
-  WITH c, r AS subject, r.receivedAt + duration({days: t.refund_due_days}) AS due, r.id AS id,
+  RETURN c, r AS subject, r.receivedAt + duration({days: t.refund_due_days}) AS due, r.id AS id,
     'REFUND_OVERDUE' AS reason, 'CONFIRM_REFUND_TIMING' AS action,
     'return of order ' + o.number + ' received ' + toString(date(r.receivedAt))
       + ', refund not paid' AS detail
-  WITH *, due - duration({hours: tier.head_hours}) AS key
-  WHERE $afterKey IS NULL OR key > datetime($afterKey)
-    OR (key = datetime($afterKey) AND id > $afterId)
-  RETURN c, subject, due, id, reason, action, detail, key ORDER BY due, id LIMIT $limit
   UNION
-  MATCH (k:Case)
-  WHERE 'UNRESOLVED_CASE' IN $reasons AND k.openedAt < now - duration({days: t.case_follow_up_days})
+  MATCH (k:Case {queueTier: tier.tier})
+  WHERE 'UNRESOLVED_CASE' IN $reasons
+    AND k.openedAt < now - duration({days: t.case_follow_up_days})
     AND k.openedAt >= now - duration({days: t.case_follow_up_days + t.queue_days})
+    AND k.openedAt >= coalesce(afterDue - duration({days: t.case_follow_up_days}),
+      now - duration({days: t.case_follow_up_days + t.queue_days}))
+    AND (afterDue IS NULL OR k.openedAt + duration({days: t.case_follow_up_days}) > afterDue
+      OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
     AND k.status IN ['open', 'pending']
-  MATCH (k)<-[:OPENED]-(c:Customer)
-  WHERE coalesce(c.tier, 'standard') = tier.tier
     AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
       WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }
-  WITH c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due, k.id AS id,
-    'UNRESOLVED_CASE' AS reason, 'FOLLOW_UP_OPEN_CASE' AS action,
+  WITH k, t ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
+  MATCH (k)<-[:OPENED]-(c:Customer)
+  RETURN c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due,
+    k.id AS id, 'UNRESOLVED_CASE' AS reason, 'FOLLOW_UP_OPEN_CASE' AS action,
     'case ' + k.id + ' (' + k.subject + ') ' + k.status + ' since ' + toString(date(k.openedAt))
       + ', no update sent for ' + toString(t.case_follow_up_days) + ' days' AS detail
-  WITH *, due - duration({hours: tier.head_hours}) AS key
-  WHERE $afterKey IS NULL OR key > datetime($afterKey)
-    OR (key = datetime($afterKey) AND id > $afterId)
-  RETURN c, subject, due, id, reason, action, detail, key ORDER BY due, id LIMIT $limit
 }
-WITH now, c, subject, due, id, reason, action, detail, key ORDER BY key, id LIMIT $limit
+WITH now, c, subject, due, id, reason, action, detail,
+  due - duration({hours: tier.head_hours}) AS key
+ORDER BY key, id LIMIT $limit
 WITH {customer: c, subject: subject, due: due, id: id, reason: reason, action: action,
   detail: detail, key: key, priority: duration.inSeconds(key, now).hours} AS root
 """

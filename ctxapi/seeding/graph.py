@@ -92,6 +92,20 @@ WRITE_CUSTOMERS = _node_write(
   MATCH (b:Brand {id: row.brand})
   CALL (n, b) { MATCH (n)-[old:OF_BRAND]->(other) WHERE other <> b DELETE old }
   MERGE (n)-[:OF_BRAND]->(b)
+  WITH n
+  CALL (n) {
+    MATCH (n)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(s:Shipment)
+    SET s.queueTier = CASE WHEN s.deliveredAt IS NULL
+      AND NOT s.status IN ['delivered', 'returned'] THEN n.tier END
+  }
+  CALL (n) {
+    MATCH (n)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return)
+    SET r.queueTier = CASE WHEN r.status = 'received' THEN n.tier END
+  }
+  CALL (n) {
+    MATCH (n)-[:OPENED]->(k:Case)
+    SET k.queueTier = CASE WHEN k.status IN ['open', 'pending'] THEN n.tier END
+  }
 """,
 )
 
@@ -130,7 +144,16 @@ WRITE_ORDERS = _node_write(
   CALL (n) { MATCH (n)<-[old:PLACED]-() DELETE old }
   CALL (n) { MATCH (n)-[old:CONTAINS]->() DELETE old }
   MERGE (c)-[:PLACED]->(n)
-  WITH n, row
+  WITH n, row, c
+  CALL (n, c) {
+    MATCH (n)-[:SHIPPED_AS]->(s:Shipment)
+    SET s.queueTier = CASE WHEN s.deliveredAt IS NULL
+      AND NOT s.status IN ['delivered', 'returned'] THEN c.tier END
+  }
+  CALL (n, c) {
+    MATCH (n)<-[:RETURNS]-(r:Return)
+    SET r.queueTier = CASE WHEN r.status = 'received' THEN c.tier END
+  }
   CALL (n, row) {
     UNWIND row.items AS item
     MATCH (p:Product {id: item.product})
@@ -148,6 +171,12 @@ WRITE_SHIPMENTS = _node_write(
   MATCH (o:Order {id: row.order})
   CALL (n) { MATCH (n)<-[old:SHIPPED_AS]-() DELETE old }
   MERGE (o)-[:SHIPPED_AS]->(n)
+  WITH n, o
+  CALL (n, o) {
+    MATCH (o)<-[:PLACED]-(c:Customer)
+    SET n.queueTier = CASE WHEN n.deliveredAt IS NULL
+      AND NOT n.status IN ['delivered', 'returned'] THEN c.tier END
+  }
 """,
 )
 
@@ -159,6 +188,11 @@ WRITE_RETURNS = _node_write(
   MATCH (o:Order {id: row.order})
   CALL (n) { MATCH (n)-[old:RETURNS]->() DELETE old }
   MERGE (n)-[:RETURNS]->(o)
+  WITH n, o
+  CALL (n, o) {
+    MATCH (o)<-[:PLACED]-(c:Customer)
+    SET n.queueTier = CASE WHEN n.status = 'received' THEN c.tier END
+  }
 """,
 )
 
@@ -169,6 +203,7 @@ WRITE_CASES = _node_write(
   MATCH (c:Customer {id: row.customer})
   CALL (n) { MATCH (n)<-[old:OPENED]-() DELETE old }
   MERGE (c)-[:OPENED]->(n)
+  SET n.queueTier = CASE WHEN n.status IN ['open', 'pending'] THEN c.tier END
 """,
 )
 
