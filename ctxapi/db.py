@@ -28,6 +28,13 @@ class DatabaseUnavailable(RuntimeError):
     """Neo4j cannot be reached right now (down, restarting, refusing our credentials)."""
 
 
+class QueryTimedOut(DatabaseUnavailable):
+    """A read ran past ``query_timeout`` (a cold plan of a big query under load, a busy
+    server): the client may retry shortly, like when the database is down."""
+
+
+_TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOut"
+
 # Errors that mean "the database is not there", as opposed to "this query is wrong".
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     ServiceUnavailable,
@@ -88,12 +95,18 @@ class Database:
         driver's retry back-off. ``query_timeout`` bounds a runaway query on the server.
         """
         started = time.perf_counter()
+        timeout = self.settings.query_timeout
         with (
             unavailable_as_error(),
             self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
         ):
-            timeout = self.settings.query_timeout
-            records = list(session.run(Query(query, timeout=timeout), dict(parameters or {})))
+            try:
+                records = list(session.run(Query(query, timeout=timeout), dict(parameters or {})))
+            except Neo4jError as error:
+                if (error.code or "").startswith(_TIMED_OUT):
+                    log.warning("query timed out after %s s", timeout)
+                    raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
+                raise
         timings = QUERY_LOG.get()
         if timings is not None:
             timings.append((time.perf_counter() - started) * 1000)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from flask.testing import FlaskClient
 
 from ctxapi import create_app
 from ctxapi.config import Settings
+from ctxapi.db import Database, DatabaseUnavailable, QueryTimedOut
 from ctxapi.graphql.view import GraphQLView
 from ctxapi.neo4j_local import NEO4J_VERSION, free_port
 
@@ -233,3 +235,16 @@ def test_readyz_gives_up_on_a_hung_database(silent_server: int) -> None:
     # then
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "reason": "Neo4j did not answer in time"}
+
+
+def test_a_read_past_the_query_timeout_is_a_retryable_timeout(settings: Settings) -> None:
+    # given reads limited to half a second (Neo4j checks every couple of seconds)
+    db = Database(replace(settings, query_timeout=0.5))
+    try:
+        # when a read runs for much longer
+        with pytest.raises(QueryTimedOut, match=r"did not finish within 0\.5 s") as caught:
+            db.read("UNWIND range(1, 300000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x)")
+        # then the API reports it like an outage, UNAVAILABLE, and the client may retry
+        assert isinstance(caught.value, DatabaseUnavailable)
+    finally:
+        db.close()

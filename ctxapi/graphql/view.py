@@ -32,7 +32,7 @@ from graphql import (
 )
 
 from ctxapi.config import PROJECT_ROOT
-from ctxapi.db import QUERY_LOG, DatabaseUnavailable
+from ctxapi.db import QUERY_LOG, DatabaseUnavailable, QueryTimedOut
 from ctxapi.graphql.errors import ClientError, ErrorCode
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,9 @@ class GraphQLView:
             code = (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT.value)
         elif isinstance(original, ClientError):
             code = original.code.value
+        elif isinstance(original, QueryTimedOut):
+            code = ErrorCode.UNAVAILABLE.value
+            formatted["message"] = "The query took too long (" + str(original) + "); retry shortly."
         elif isinstance(original, DatabaseUnavailable):
             code = ErrorCode.UNAVAILABLE.value
             formatted["message"] = "The database is unavailable right now; retry shortly."
