@@ -38,7 +38,7 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_dataset(
     result = measure(plan, 150)
     report = write_report(plan, [result])
     # then: every request was answered, by the API and by the raw driver
-    for run in ("api_c1", "api_c8", "raw_c1", "insights_c1"):
+    for run in ("api_c1", "api_c8", "raw_c1", "insights_c1", "queue_c1"):
         assert result[run]["requests"] == 24
         assert result[run]["errors"] == 0
         assert 0 < result[run]["p50_ms"] <= result[run]["p99_ms"]
