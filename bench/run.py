@@ -43,6 +43,7 @@ import orjson
 from ctxapi import __version__
 from ctxapi.config import PROJECT_ROOT, Settings, default_home
 from ctxapi.neo4j_local import NEO4J_VERSION, LocalNeo4j, free_port
+from ctxapi.seeding.generate import AS_OF
 
 HEADLINE = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
 WITH_INSIGHTS = PROJECT_ROOT / "schema" / "queries" / "customer_context_insights.graphql"
@@ -155,6 +156,8 @@ class Server:
             "NEO4J_PASSWORD": settings.neo4j_password,
             "PORT": str(self.port),
             "CTXAPI_WORKERS": str(workers),
+            # Insights and the queue are computed for the day the generated data ends on.
+            "CTXAPI_NOW": AS_OF.isoformat(),
         }
         self.process = subprocess.Popen(
             [CTXAPI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -134,5 +134,14 @@ def _checked(kind: type, data: dict[str, Any], where: str) -> dict[str, Any]:
             raise InsightsConfigError(
                 f"{where}: {name} must be {type(default).__name__}, got {value!r}"
             )
+        if name == "tier_head_start_hours":
+            for tier, hours in value.items():
+                if tier not in TIERS or type(hours) is not int or hours < 0:
+                    raise InsightsConfigError(
+                        f"{where}: tier_head_start_hours takes hours (int >= 0) for"
+                        f" {', '.join(TIERS)}; got {tier} = {hours!r}"
+                    )
+        elif isinstance(value, int) and value < (1 if name == "sentiment_points" else 0):
+            raise InsightsConfigError(f"{where}: {name} must not be below zero, got {value}")
         out[name] = value
     return out

@@ -155,6 +155,18 @@ def scenarios() -> World:
         w.feedback(cid, cid + "-F", "csat", 1, 100)
         for n in range(good):
             w.contact(cid, f"{cid}-{n}", 90 - n, sentiment=0.5)
+    # A return received on a date nobody recorded; a damaged parcel; a refused return.
+    w.customer("undated")
+    w.order("undated", "UD1", 30)
+    w.add("returns", id="UD1-R", order="UD1", reason="faulty", status="received",
+          requestedAt=day(20))  # fmt: skip
+    w.customer("hurt")
+    w.order("hurt", "HU1", 20)
+    w.add("shipments", id="HU1-S", order="HU1", carrier="DHL", status="delivered",
+          promisedAt=day(17), deliveredAt=day(18), condition="damaged")  # fmt: skip
+    w.order("hurt", "HU2", 60)
+    w.add("returns", id="HU2-R", order="HU2", reason="worn", status="rejected",
+          requestedAt=day(50), receivedAt=day(45))  # fmt: skip
     # Lapsed: the only order was 200 days ago.
     w.customer("lapsed")
     w.order("lapsed", "LP1", 200)
@@ -359,8 +371,9 @@ def test_recency_and_detractors_raise_churn_risk(api: FlaskClient) -> None:
     assert lapsed["churnRisk"]["level"] == "low"
     assert rising["sentiment"]["direction"] == "IMPROVING"
     assert (rising["sentiment"]["latest"], rising["sentiment"]["previous"]) == (0.5, -0.5)
+    # equal weights (0.2 each) are listed by code
     codes = [f["code"] for f in rising["churnRisk"]["factors"]]
-    assert codes == ["OPEN_NEGATIVES", "DETRACTOR"]
+    assert codes == ["DETRACTOR", "OPEN_NEGATIVES"]
     assert rising["churnRisk"]["score"] == 0.4
 
 
@@ -422,3 +435,41 @@ def test_a_bad_insights_file_is_a_clear_configuration_error(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="CTXAPI_NOW"):
         from_env({"CTXAPI_NOW": "2026-11-23T12:00:00"})
     assert Thresholds.from_mapping({}) == Thresholds()
+
+
+def test_a_refund_without_a_receipt_date_still_gets_an_action(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "undated")
+    # then
+    [action] = found["nextBestActions"]
+    assert (action["kind"], action["priority"]) == ("CONFIRM_REFUND_TIMING", 45)
+    assert "received on a date not recorded, refund not paid yet" in action["reason"]
+
+
+def test_damaged_parcels_and_refused_returns_are_open_negatives(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "hurt")
+    # then
+    assert [(n["kind"], n["about"]) for n in found["recovery"]["openNegatives"]] == [
+        ("DAMAGED_DELIVERY", {"type": "shipment", "id": "HU1-S"}),
+        ("REFUSED_RETURN", {"type": "return", "id": "HU2-R"}),
+    ]
+    assert found["recovery"]["negatives"] == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[tier_head_start_hours]\nvip = '72'\n", "tier_head_start_hours takes hours"),
+        ("[tier_head_start_hours]\nVIP = 72\n", "got VIP = 72"),
+        ("sentiment_points = 0\n", "sentiment_points must not be below"),
+        ("weights = 3\n", "weights must be a table"),
+    ],
+)
+def test_out_of_range_thresholds_stop_startup(tmp_path: Path, line: str, message: str) -> None:
+    # given
+    config = tmp_path / "insights.toml"
+    config.write_text(line)
+    # when / then
+    with pytest.raises(ConfigError, match=message):
+        from_env({"CTXAPI_INSIGHTS": str(config)})

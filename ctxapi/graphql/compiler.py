@@ -365,6 +365,8 @@ class _Compiler:
             self.params[name] = settings.insights.as_parameter()
         elif name == "__points":
             self.params[name] = settings.insights.sentiment_points
+        else:
+            raise ValueError(f"no context parameter {name!r}")
 
     def param(self, value: Any) -> str:
         """A new parameter holding ``value``; returns its ``$name``."""

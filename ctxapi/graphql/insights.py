@@ -13,7 +13,9 @@ class ValueInsight(graphene.ObjectType):
     lifetime_value = graphene.Field(Money, description="Order totals less refunds paid.")
     gross_sales = graphene.Field(Money, description="Order totals before refunds.")
     refunded = graphene.Field(Money, description="Refunds paid.")
-    order_count = graphene.Int(required=True, description="Orders placed (not abandoned).")
+    order_count = graphene.Int(
+        required=True, description="Orders placed (not abandoned or cancelled)."
+    )
     orders_last_year = graphene.Int(
         required=True, description="Orders placed in the last 365 days (frequency)."
     )
@@ -40,7 +42,8 @@ class EffortInsight(graphene.ObjectType):
     )
     repeat_contacts = graphene.Int(
         required=True,
-        description="Inbound contacts on a topic already raised in the 7 days before.",
+        description="Inbound contacts on a topic already raised shortly before"
+        " (repeat_contact_days, default 7).",
     )
     self_service_to_agent = graphene.Int(
         required=True, description="Cases that began in self-service and needed a person."
@@ -75,10 +78,12 @@ class Experience(graphene.ObjectType):
 
 
 class RecoveryBalance(graphene.ObjectType):
-    """Negative experiences weighed against positive ones by the 12:1 rule."""
+    """Negative experiences weighed against positive ones (recovery_ratio, default 12:1)."""
 
     positives = graphene.Int(required=True, description="Positive experiences in the window.")
-    negatives = graphene.Int(required=True, description="Negative experiences in the window.")
+    negatives = graphene.Int(
+        required=True, description="Negative experiences in the window, and every unresolved case."
+    )
     ratio = graphene.Int(required=True, description="Positives it takes to undo one negative.")
     balance = graphene.Int(required=True, description="positives - ratio * negatives.")
     recovered = graphene.Boolean(required=True, description="balance ≥ 0.")
@@ -195,7 +200,7 @@ class Insights(graphene.ObjectType):
     value = graphene.Field(ValueInsight, required=True, description="Value and VIP status.")
     effort = graphene.Field(EffortInsight, required=True, description="Customer effort.")
     recovery = graphene.Field(
-        RecoveryBalance, required=True, description="Negatives against positives (12:1)."
+        RecoveryBalance, required=True, description="Negatives against positives (default 12:1)."
     )
     sentiment = graphene.Field(SentimentTrend, required=True, description="Sentiment trend.")
     churn_risk = graphene.Field(ChurnRisk, required=True, description="Risk of leaving.")

@@ -20,6 +20,7 @@ from graphql import GraphQLResolveInfo
 
 from ctxapi.graphql.compiler import compile_connection, decode_cursor, shape_page
 from ctxapi.graphql.errors import ClientError
+from ctxapi.graphql.insights import _customer
 from ctxapi.graphql.scalars import DateTime, Reference, connection
 
 REASONS = ("LATE_SHIPMENT", "REFUND_OVERDUE", "UNRESOLVED_CASE")
@@ -85,12 +86,6 @@ WITH {customer: c, subject: subject, due: due, id: id, reason: reason, action: a
 """
 
 
-def _customer() -> type[graphene.ObjectType]:
-    from ctxapi.graphql.customer import Customer
-
-    return Customer
-
-
 class ProactiveItem(graphene.ObjectType):
     """A customer to contact now, why, and what to do."""
 
@@ -111,7 +106,7 @@ class ProactiveItem(graphene.ObjectType):
     about = graphene.Field(Reference, required=True, description="The parcel, return or case.")
 
 
-ProactiveItemConnection = connection(ProactiveItem, "proactive contact")
+ProactiveItemConnection = connection(ProactiveItem, "proactive contact", "most urgent first")
 
 
 class ProactiveQueries(graphene.ObjectType):
@@ -127,18 +122,18 @@ class ProactiveQueries(graphene.ObjectType):
             description="Only these: LATE_SHIPMENT, REFUND_OVERDUE, UNRESOLVED_CASE.",
         ),
         description="Customers to contact before they call, most urgent first. A customer"
-        " with several due items appears once per item.",
+        " with several due items appears once per item; totalCount is not computed (null).",
     )
 
     @staticmethod
     def resolve_proactive_queue(
         _root: Any,
         info: GraphQLResolveInfo,
-        first: int,
+        first: int | None,
         after: str | None = None,
         reasons: list[str] | None = None,
     ) -> dict[str, Any]:
-        if not 0 <= first <= 100:
+        if first is None or not 0 <= first <= 100:
             raise ClientError("`first` must be between 0 and 100")
         chosen = list(REASONS) if reasons is None else reasons
         unknown = sorted(set(chosen) - set(REASONS))

@@ -59,7 +59,9 @@ class PageInfo(graphene.ObjectType):
     end_cursor = graphene.String(description="Cursor of the last item: pass it as `after`.")
 
 
-def connection(node: type[graphene.ObjectType], what: str) -> type[graphene.ObjectType]:
+def connection(
+    node: type[graphene.ObjectType], what: str, order: str = "newest first"
+) -> type[graphene.ObjectType]:
     """``<Node>Connection`` and ``<Node>Edge`` types for a paginated list of ``node``."""
     name = node._meta.name
     edge = type(
@@ -75,7 +77,7 @@ def connection(node: type[graphene.ObjectType], what: str) -> type[graphene.Obje
         name + "Connection",
         (graphene.ObjectType,),
         {
-            "__doc__": f"A page of {what}s, newest first.",
+            "__doc__": f"A page of {what}s, {order}.",
             "edges": graphene.List(
                 graphene.NonNull(edge), required=True, description=f"The {what}s of this page."
             ),

@@ -210,7 +210,8 @@ CALL ({v}) {
             weight: t.weights.cooling,
           detail: 'no order for ' + toString(daysSinceOrder) + ' days'} END
     ] WHERE x IS NOT NULL] AS factors
-  WITH *, COLLECT { UNWIND factors AS x WITH x ORDER BY x.weight DESC RETURN x } AS factors,
+  WITH *, COLLECT { UNWIND factors AS x WITH x ORDER BY x.weight DESC, x.code RETURN x }
+    AS factors,
     reduce(s = 0.0, x IN factors | s + x.weight) AS total
   WITH *, CASE WHEN total > 1 THEN 1.0 ELSE round(total, 2) END AS risk
   WITH *,
@@ -233,9 +234,10 @@ CALL ({v}) {
     COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return {status: 'received'})
       WITH o, r, r.receivedAt + duration({days: t.refund_due_days}) AS due
       RETURN {kind: 'CONFIRM_REFUND_TIMING', priority: CASE WHEN due < now THEN 70 ELSE 45 END,
-        reason: 'return of order ' + o.number + ' received ' + toString(date(r.receivedAt))
-          + ', refund not paid yet' + CASE WHEN due < now THEN ', overdue since '
-              + toString(date(due))
+        reason: 'return of order ' + o.number + ' received '
+          + coalesce(toString(date(r.receivedAt)), 'on a date not recorded')
+          + ', refund not paid yet' + CASE WHEN due IS NULL THEN ''
+            WHEN due < now THEN ', overdue since ' + toString(date(due))
             ELSE ', due by ' + toString(date(due)) END,
         about: [r, o]} } AS refundActions,
     COLLECT { MATCH (cu)-[:PLACED]->(o:Order {status: 'abandoned'})
@@ -278,8 +280,8 @@ CALL ({v}) {
         about: unanswered} END
     ] WHERE x IS NOT NULL] + lateActions + refundActions + cartActions
         + feedbackActions AS actions
-  WITH *, COLLECT { UNWIND actions AS x WITH x ORDER BY x.priority DESC,
-      x.kind RETURN x } AS actions
+  WITH *, COLLECT { UNWIND actions AS x
+    WITH x ORDER BY x.priority DESC, x.kind, x.about[0].id RETURN x } AS actions
   WITH *,
     COLLECT { MATCH (cu)<-[:IDENTIFIES]-(id:Identity)
       WITH id, COLLECT { MATCH (id)-[:IDENTIFIES]->(other:Customer) WHERE other <> cu
@@ -351,11 +353,9 @@ CALL ({v}) {
 }
 """
 
-INSIGHTS = Many(
-    INSIGHTS_FACTS, "Insights", one=True, needs=("__now", "__t", "__points", "__counted")
-)
+INSIGHTS = Many(INSIGHTS_FACTS, "Insights", one=True, needs=("__now", "__t", "__points"))
 
-#: Labels a node in an insight may carry, in the order its ``Reference.type`` is chosen.
+#: Labels an insight's node may carry; its ``Reference.type`` is the first of its labels listed.
 _LABELS = "['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']"
 
 
