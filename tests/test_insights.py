@@ -167,6 +167,21 @@ def scenarios() -> World:
     w.order("hurt", "HU2", 60)
     w.add("returns", id="HU2-R", order="HU2", reason="worn", status="rejected",
           requestedAt=day(50), receivedAt=day(45))  # fmt: skip
+    # A late parcel the customer was told about; a return received two days ago.
+    w.customer("told")
+    w.order("told", "TD1", 8, status="shipped")
+    w.add("shipments", id="TD1-S", order="TD1", carrier="GLS", status="delayed",
+          promisedAt=day(4))  # fmt: skip
+    w.contact("told", "TD1-I", 2, direction="outbound", about=[{"type": "order", "id": "TD1"}])
+    w.customer("notdue")
+    w.order("notdue", "ND1", 20)
+    w.add("returns", id="ND1-R", order="ND1", reason="too small", status="received",
+          requestedAt=day(6), receivedAt=day(2))  # fmt: skip
+    # Sentiment souring over the latest six contacts; the last order 100 days ago.
+    w.customer("sour")
+    w.order("sour", "SO1", 100)
+    for n, mood in enumerate([0.5, 0.5, 0.5, -0.5, -0.5, -0.5]):
+        w.contact("sour", f"SO{n}", 40 - n, sentiment=mood)
     # Lapsed: the only order was 200 days ago.
     w.customer("lapsed")
     w.order("lapsed", "LP1", 200)
@@ -473,3 +488,28 @@ def test_out_of_range_thresholds_stop_startup(tmp_path: Path, line: str, message
     # when / then
     with pytest.raises(ConfigError, match=message):
         from_env({"CTXAPI_INSIGHTS": str(config)})
+
+
+def test_an_update_already_sent_or_a_refund_not_yet_due_ranks_lower(api: FlaskClient) -> None:
+    # when
+    told, notdue = insights(api, "told"), insights(api, "notdue")
+    # then
+    assert kinds(told) == [("PROACTIVE_DELIVERY_UPDATE", 55)]
+    assert "last update sent 2026-11-21" in told["nextBestActions"][0]["reason"]
+    assert kinds(notdue) == [("CONFIRM_REFUND_TIMING", 45)]
+    assert "due by 2026-11-26" in notdue["nextBestActions"][0]["reason"]
+
+
+def test_souring_sentiment_and_a_cooling_customer_raise_churn_risk(api: FlaskClient) -> None:
+    # when
+    found = insights(api, "sour")
+    # then
+    assert found["sentiment"]["direction"] == "WORSENING"
+    assert [(f["code"], f["weight"]) for f in found["churnRisk"]["factors"]] == [
+        ("SENTIMENT", 0.15),
+        ("COOLING", 0.1),
+    ]
+    assert found["churnRisk"]["reasons"] == [
+        "sentiment worsening, latest average -0.5",
+        "no order for 100 days",
+    ]

@@ -114,3 +114,26 @@ def test_the_queue_follows_reloads_of_tiers_and_settled_items(
         assert [e["node"]["about"]["id"] for e in page["edges"]] == ["RT-1503", "CS-1001"]
     finally:
         seed_load(settings, tmp_path, DEMO_DIR)  # the demo as it was, for the tests after
+
+
+def test_an_order_moved_to_another_customer_takes_its_due_items_along(
+    demo_only: Database, settings: Settings, agent: FlaskClient, tmp_path: Path
+) -> None:
+    # given Pieter's order with the unrefunded return is re-assigned to Sofia, a VIP
+    orders = [json.loads(line) for line in (DEMO_DIR / "orders.jsonl").read_text().splitlines()]
+    moved = next(o for o in orders if o["id"] == "O-1503") | {"customer": "C-1001"}
+    write_lines(tmp_path / "changes", "orders.jsonl", json.dumps(moved))
+    # when
+    outcome = seed_load(settings, tmp_path, tmp_path / "changes")
+    try:
+        page = data(agent, QUEUE, first=10, reasons=["REFUND_OVERDUE"])["proactiveQueue"]
+        # then the refund is Sofia's now, and carries her 72 h head start
+        assert outcome.exit_code == 0, outcome.output
+        [edge] = page["edges"]
+        assert (edge["node"]["customer"]["id"], edge["node"]["about"]["id"]) == (
+            "C-1001",
+            "RT-1503",
+        )
+        assert edge["node"]["priority"] == 96 + 72
+    finally:
+        seed_load(settings, tmp_path, DEMO_DIR)
