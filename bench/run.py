@@ -46,7 +46,6 @@ from ctxapi.neo4j_local import NEO4J_VERSION, LocalNeo4j, free_port
 from ctxapi.seeding.generate import AS_OF
 
 HEADLINE = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
-WITH_INSIGHTS = PROJECT_ROOT / "schema" / "queries" / "customer_context_insights.graphql"
 BENCH_DIR = PROJECT_ROOT / "bench"
 CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
 
@@ -238,24 +237,35 @@ def drive(call: Callable[[str], bool], keys: list[str], concurrency: int) -> dic
     return summarize(latencies, time.perf_counter() - started, errors)
 
 
-def http_caller(server: Server, query: str) -> Callable[[str], bool]:
+def graphql_poster(server: Server) -> Callable[[str, dict[str, Any]], tuple[int, bytes] | None]:
+    """POST a GraphQL request over one keep-alive connection per thread; None if it failed."""
     local = threading.local()
 
-    def call(email: str) -> bool:
+    def post(query: str, variables: dict[str, Any]) -> tuple[int, bytes] | None:
         connection = getattr(local, "connection", None)
         if connection is None:
             connection = local.connection = http.client.HTTPConnection(
                 "127.0.0.1", server.port, timeout=30
             )
-        body = orjson.dumps({"query": query, "variables": {"email": email}})
+        body = orjson.dumps({"query": query, "variables": variables})
         try:
             connection.request("POST", "/graphql", body, {"Content-Type": "application/json"})
             response = connection.getresponse()
-            payload = response.read()
+            return response.status, response.read()
         except (OSError, http.client.HTTPException):
             local.connection = None
-            return False
-        return response.status == 200 and b'"errors"' not in payload
+            return None
+
+    return post
+
+
+def http_caller(server: Server, query: str, **variables: Any) -> Callable[[str], bool]:
+    """Send ``query`` for one customer's email (plus ``variables``)."""
+    post = graphql_poster(server)
+
+    def call(email: str) -> bool:
+        answer = post(query, {"email": email, **variables})
+        return answer is not None and answer[0] == 200 and b'"errors"' not in answer[1]
 
     return call
 
@@ -272,20 +282,15 @@ query Queue($after: String) {
 
 def queue_caller(server: Server) -> Callable[[str], bool]:
     """Walk the proactive queue page after page (back to the start at its end)."""
+    post = graphql_poster(server)
     state: dict[str, str | None] = {"after": None}
 
     def page(_key: str) -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        body = orjson.dumps({"query": QUEUE_QUERY, "variables": {"after": state["after"]}})
-        try:
-            connection.request("POST", "/graphql", body, {"Content-Type": "application/json"})
-            response = connection.getresponse()
-            payload = orjson.loads(response.read())
-        except (OSError, http.client.HTTPException, orjson.JSONDecodeError):
+        answer = post(QUEUE_QUERY, {"after": state["after"]})
+        if answer is None or answer[0] != 200:
             return False
-        finally:
-            connection.close()
-        if response.status != 200 or "errors" in payload:
+        payload = orjson.loads(answer[1])
+        if "errors" in payload:
             return False
         info = payload["data"]["proactiveQueue"]["pageInfo"]
         state["after"] = info["endCursor"] if info["hasNextPage"] else None
@@ -382,7 +387,7 @@ def measure(plan: Plan, customers: int) -> dict[str, Any]:
                 say(f"  headline over HTTP, concurrency {concurrency} ...")
                 result[f"api_c{concurrency}"] = drive(call, measured, concurrency)
             say("  headline with insights over HTTP, concurrency 1 ...")
-            insights = http_caller(server, WITH_INSIGHTS.read_text())
+            insights = http_caller(server, query, withInsights=True)
             drive(insights, warm, 2)
             result["insights_c1"] = drive(insights, measured, 1)
             say("  proactive queue, page after page of 20 ...")
@@ -529,8 +534,7 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     lines += [
         "",
-        "The same query with `insights` selected"
-        " (schema/queries/customer_context_insights.graphql), still one round trip:",
+        "The same query with `insights` selected (`withInsights: true`), still one round trip:",
         "",
         "| customers | headline c1 p50 / p99 ms | with insights c1 p50 / p95 / p99 ms | cost p50"
         " | proactive queue pages c1 p50 / p99 ms |",

@@ -27,10 +27,17 @@ QUERY_LOG: ContextVar[list[float] | None] = ContextVar("ctxapi_query_log", defau
 class DatabaseUnavailable(RuntimeError):
     """Neo4j cannot be reached right now (down, restarting, refusing our credentials)."""
 
+    def public_message(self) -> str:
+        """What an API client is told (the exception's own text may name hosts)."""
+        return "The database is unavailable right now; retry shortly."
+
 
 class QueryTimedOut(DatabaseUnavailable):
     """A read ran past ``query_timeout`` (a cold plan of a big query under load, a busy
     server): the client may retry shortly, like when the database is down."""
+
+    def public_message(self) -> str:
+        return "The query took too long (" + str(self) + "); retry shortly."
 
 
 _TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOut"

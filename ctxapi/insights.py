@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +85,9 @@ class Thresholds:
         default_factory=lambda: {"vip": 72, "gold": 48, "silver": 24}
     )  # a tier's items count as due this much earlier
 
-    def as_parameter(self) -> dict[str, Any]:
-        """The thresholds as one Cypher map parameter."""
+    @cached_property
+    def parameter(self) -> dict[str, Any]:
+        """The thresholds as one Cypher map parameter (built once: settings never change)."""
         values = asdict(self)
         values["vip_tiers"] = list(self.vip_tiers)
         values["queue_tiers"] = [

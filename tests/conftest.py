@@ -85,11 +85,16 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+def clear_graph(db: Database) -> Database:
+    """Remove every node but the migration records; returns ``db``."""
+    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    return db
+
+
 @pytest.fixture
 def empty_graph(db: Database) -> Database:
     """The test database with every node but the migration records removed."""
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
-    return db
+    return clear_graph(db)
 
 
 def neo4j_env(settings: Settings) -> dict[str, str]:

@@ -19,6 +19,8 @@ from ctxapi.db import Database
 from ctxapi.graphql.schema import schema, sdl
 from ctxapi.seeding.generate import Generator
 from ctxapi.seeding.records import format_minor_units, to_minor_units
+from tests.api import data, query
+from tests.conftest import clear_graph
 from tests.seeding import seed_load, write_lines
 
 HEADLINE = (PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql").read_text()
@@ -27,7 +29,7 @@ HEADLINE = (PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql").re
 @pytest.fixture(scope="module")
 def demo(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
     """The demo stories, plus a chat identity and a customer with 300 orders."""
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    clear_graph(db)
     folder = tmp_path_factory.mktemp("extra")
     write_lines(
         folder,
@@ -62,19 +64,6 @@ def demo(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFact
 def api(demo: Database, settings: Settings) -> FlaskClient:
     app: Flask = create_app(replace(settings, debug=True))
     return app.test_client()
-
-
-def query(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
-    response = api.post("/graphql", json={"query": text, "variables": variables})
-    body: dict[str, Any] = response.json or {}
-    assert body, response.status_code
-    return body
-
-
-def data(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
-    body = query(api, text, **variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def test_the_headline_query_tells_the_vip_story_in_one_round_trip(api: FlaskClient) -> None:

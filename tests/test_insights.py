@@ -19,6 +19,7 @@ from ctxapi import create_app
 from ctxapi.config import ConfigError, Settings, from_env
 from ctxapi.db import Database
 from ctxapi.insights import Thresholds
+from tests.conftest import clear_graph
 from tests.seeding import seed_load, write_lines
 
 NOW = "2026-11-23T12:00:00+00:00"
@@ -210,7 +211,7 @@ def scenarios() -> World:
 
 @pytest.fixture(scope="module")
 def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    clear_graph(db)
     folder = scenarios().write(tmp_path_factory.mktemp("world"))
     outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), folder)
     assert outcome.exit_code == 0, outcome.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -15,6 +14,8 @@ from ctxapi import create_app
 from ctxapi.cli import DEMO_DIR
 from ctxapi.config import Settings
 from ctxapi.db import Database
+from tests.api import data, query
+from tests.conftest import clear_graph
 from tests.seeding import seed_load, write_lines
 
 
@@ -22,7 +23,7 @@ from tests.seeding import seed_load, write_lines
 def demo_only(
     db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Database:
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    clear_graph(db)
     outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), DEMO_DIR)
     assert outcome.exit_code == 0, outcome.output
     return db
@@ -32,19 +33,6 @@ def demo_only(
 def agent(demo_only: Database, settings: Settings) -> FlaskClient:
     app: Flask = create_app(replace(settings, clock="2026-11-23T12:00:00+00:00"))
     return app.test_client()
-
-
-def query(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
-    body: dict[str, Any] = (
-        api.post("/graphql", json={"query": text, "variables": variables}).json or {}
-    )
-    return body
-
-
-def data(api: FlaskClient, text: str, **variables: Any) -> dict[str, Any]:
-    body = query(api, text, **variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 QUEUE = """

@@ -18,7 +18,7 @@ from ctxapi.db import Database
 from ctxapi.migrations import apply
 from ctxapi.seeding.generate import Generator
 from ctxapi.seeding.load import Loader, Rejects, discover
-from tests.conftest import neo4j_env, settings_for, throwaway_neo4j
+from tests.conftest import clear_graph, neo4j_env, settings_for, throwaway_neo4j
 from tests.seeding import graph_counts, seed_load
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _clear(db: Database) -> None:
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    clear_graph(db)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_a_load_whose_neo4j_dies_says_so_and_completes_on_rerun(
 
 
 def _peak_memory(db: Database, folder: Path, tmp_path: Path) -> int:
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    clear_graph(db)
     loader = Loader(db, rejects=Rejects(tmp_path / "rejects.jsonl"), batch_size=200)
     tracemalloc.start()
     try:

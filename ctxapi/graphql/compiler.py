@@ -25,7 +25,7 @@ from graphql.execution.values import get_argument_values
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.signals import INSIGHT_FIELDS, INSIGHTS
 from ctxapi.graphql.specs import Many, Spec, Value
-from ctxapi.seeding.records import format_minor_units
+from ctxapi.seeding.records import ORDER_STATUSES, format_minor_units
 
 MAX_FIRST = 100
 
@@ -309,8 +309,8 @@ FIELDS: dict[str, dict[str, Spec]] = {
     **INSIGHT_FIELDS,
 }
 
-#: Order statuses that count as purchases in stats.
-COUNTED_STATUSES = ["pending", "paid", "fulfilled", "shipped", "delivered", "returned"]
+#: Order statuses that count as purchases in stats: all but abandoned carts and cancellations.
+COUNTED_STATUSES = [s for s in ORDER_STATUSES if s not in ("abandoned", "cancelled")]
 
 
 # -- cursors -----------------------------------------------------------------------------------
@@ -362,7 +362,7 @@ class _Compiler:
         if name == "__now":
             self.params[name] = settings.now()
         elif name == "__t":
-            self.params[name] = settings.insights.as_parameter()
+            self.params[name] = settings.insights.parameter
         elif name == "__points":
             self.params[name] = settings.insights.sentiment_points
         else:

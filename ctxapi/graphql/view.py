@@ -32,7 +32,7 @@ from graphql import (
 )
 
 from ctxapi.config import PROJECT_ROOT
-from ctxapi.db import QUERY_LOG, DatabaseUnavailable, QueryTimedOut
+from ctxapi.db import QUERY_LOG, DatabaseUnavailable
 from ctxapi.graphql.errors import ClientError, ErrorCode
 
 log = logging.getLogger(__name__)
@@ -250,12 +250,9 @@ class GraphQLView:
             code = (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT.value)
         elif isinstance(original, ClientError):
             code = original.code.value
-        elif isinstance(original, QueryTimedOut):
-            code = ErrorCode.UNAVAILABLE.value
-            formatted["message"] = "The query took too long (" + str(original) + "); retry shortly."
         elif isinstance(original, DatabaseUnavailable):
             code = ErrorCode.UNAVAILABLE.value
-            formatted["message"] = "The database is unavailable right now; retry shortly."
+            formatted["message"] = original.public_message()
         else:
             code = ErrorCode.INTERNAL.value
             formatted["message"] = f"Internal error (request {g.request_id})."

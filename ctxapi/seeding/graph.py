@@ -81,6 +81,21 @@ def _typed_target(types: dict[str, str]) -> LiteralString:
     return "\n      " + "\n      UNION\n      ".join(branches) + "\n    "
 
 
+# While a parcel, return or case may still fall due it carries its customer's tier, so the
+# proactive queue's indexes (migration 0003) hold only those; settled, it loses the copy.
+_MAY_FALL_DUE: dict[str, LiteralString] = {
+    "Shipment": "x.deliveredAt IS NULL AND NOT x.status IN ['delivered', 'returned']",
+    "Return": "x.status = 'received'",
+    "Case": "x.status IN ['open', 'pending']",
+}
+
+
+def _queue_tier(label: str, item: LiteralString, tier: LiteralString) -> LiteralString:
+    """``SET`` the queue tier of ``item`` (a ``label`` node) to ``tier`` while it may fall due."""
+    condition = _MAY_FALL_DUE[label].replace("x.", item + ".")
+    return "SET " + item + ".queueTier = CASE WHEN " + condition + " THEN " + tier + " END"
+
+
 WRITE_BRANDS = _node_write("Brand")
 WRITE_AGENTS = _node_write("Agent")
 WRITE_PRODUCTS = _node_write("Product")
@@ -93,19 +108,15 @@ WRITE_CUSTOMERS = _node_write(
   CALL (n, b) { MATCH (n)-[old:OF_BRAND]->(other) WHERE other <> b DELETE old }
   MERGE (n)-[:OF_BRAND]->(b)
   WITH n
-  CALL (n) {
-    MATCH (n)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(s:Shipment)
-    SET s.queueTier = CASE WHEN s.deliveredAt IS NULL
-      AND NOT s.status IN ['delivered', 'returned'] THEN n.tier END
-  }
-  CALL (n) {
-    MATCH (n)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return)
-    SET r.queueTier = CASE WHEN r.status = 'received' THEN n.tier END
-  }
-  CALL (n) {
-    MATCH (n)-[:OPENED]->(k:Case)
-    SET k.queueTier = CASE WHEN k.status IN ['open', 'pending'] THEN n.tier END
-  }
+  CALL (n) { MATCH (n)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(s:Shipment) """
+    + _queue_tier("Shipment", "s", "n.tier")
+    + """ }
+  CALL (n) { MATCH (n)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return) """
+    + _queue_tier("Return", "r", "n.tier")
+    + """ }
+  CALL (n) { MATCH (n)-[:OPENED]->(k:Case) """
+    + _queue_tier("Case", "k", "n.tier")
+    + """ }
 """,
 )
 
@@ -145,15 +156,12 @@ WRITE_ORDERS = _node_write(
   CALL (n) { MATCH (n)-[old:CONTAINS]->() DELETE old }
   MERGE (c)-[:PLACED]->(n)
   WITH n, row, c
-  CALL (n, c) {
-    MATCH (n)-[:SHIPPED_AS]->(s:Shipment)
-    SET s.queueTier = CASE WHEN s.deliveredAt IS NULL
-      AND NOT s.status IN ['delivered', 'returned'] THEN c.tier END
-  }
-  CALL (n, c) {
-    MATCH (n)<-[:RETURNS]-(r:Return)
-    SET r.queueTier = CASE WHEN r.status = 'received' THEN c.tier END
-  }
+  CALL (n, c) { MATCH (n)-[:SHIPPED_AS]->(s:Shipment) """
+    + _queue_tier("Shipment", "s", "c.tier")
+    + """ }
+  CALL (n, c) { MATCH (n)<-[:RETURNS]-(r:Return) """
+    + _queue_tier("Return", "r", "c.tier")
+    + """ }
   CALL (n, row) {
     UNWIND row.items AS item
     MATCH (p:Product {id: item.product})
@@ -172,11 +180,9 @@ WRITE_SHIPMENTS = _node_write(
   CALL (n) { MATCH (n)<-[old:SHIPPED_AS]-() DELETE old }
   MERGE (o)-[:SHIPPED_AS]->(n)
   WITH n, o
-  CALL (n, o) {
-    MATCH (o)<-[:PLACED]-(c:Customer)
-    SET n.queueTier = CASE WHEN n.deliveredAt IS NULL
-      AND NOT n.status IN ['delivered', 'returned'] THEN c.tier END
-  }
+  CALL (n, o) { MATCH (o)<-[:PLACED]-(c:Customer) """
+    + _queue_tier("Shipment", "n", "c.tier")
+    + """ }
 """,
 )
 
@@ -189,10 +195,9 @@ WRITE_RETURNS = _node_write(
   CALL (n) { MATCH (n)-[old:RETURNS]->() DELETE old }
   MERGE (n)-[:RETURNS]->(o)
   WITH n, o
-  CALL (n, o) {
-    MATCH (o)<-[:PLACED]-(c:Customer)
-    SET n.queueTier = CASE WHEN n.status = 'received' THEN c.tier END
-  }
+  CALL (n, o) { MATCH (o)<-[:PLACED]-(c:Customer) """
+    + _queue_tier("Return", "n", "c.tier")
+    + """ }
 """,
 )
 
@@ -203,7 +208,9 @@ WRITE_CASES = _node_write(
   MATCH (c:Customer {id: row.customer})
   CALL (n) { MATCH (n)<-[old:OPENED]-() DELETE old }
   MERGE (c)-[:OPENED]->(n)
-  SET n.queueTier = CASE WHEN n.status IN ['open', 'pending'] THEN c.tier END
+  """
+    + _queue_tier("Case", "n", "c.tier")
+    + """
 """,
 )
 
