@@ -270,14 +270,7 @@ def http_caller(server: Server, query: str, **variables: Any) -> Callable[[str],
     return call
 
 
-QUEUE_QUERY = """
-query Queue($after: String) {
-  proactiveQueue(first: 20, after: $after) {
-    edges { node { customer { id name tier } reason action detail priority about { type id } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
+QUEUE_QUERY = (PROJECT_ROOT / "schema" / "queries" / "proactive_queue.graphql").read_text()
 
 
 def queue_caller(server: Server) -> Callable[[str], bool]:
@@ -302,26 +295,18 @@ def queue_caller(server: Server) -> Callable[[str], bool]:
 # -- the floor: the compiler's own Cypher through the driver alone -------------------------------
 def compiled_headline(settings: Settings) -> tuple[str, dict[str, Any]]:
     """The Cypher text and parameters the compiler makes for the headline query."""
-    from ctxapi import create_app
-    from ctxapi.db import Database
+    from graphql import parse
 
-    captured: list[tuple[str, dict[str, Any]]] = []
-    original = Database.read
+    from ctxapi.graphql.compiler import compile
+    from ctxapi.graphql.schema import schema
 
-    def capture(self: Database, query: Any, parameters: Any = None) -> list[Any]:
-        captured.append((str(query), dict(parameters or {})))
-        return original(self, query, parameters)
-
-    Database.read = capture  # type: ignore[method-assign]
-    try:
-        client = create_app(settings).test_client()
-        client.post(
-            "/graphql",
-            json={"query": HEADLINE.read_text(), "variables": {"email": "nobody@example.com"}},
-        )
-    finally:
-        Database.read = original  # type: ignore[method-assign]
-    return captured[-1]
+    [compiled] = compile(
+        schema.graphql_schema,
+        parse(HEADLINE.read_text()),
+        {"email": "nobody@example.com"},
+        settings=settings,
+    )
+    return compiled.text, compiled.params
 
 
 def raw_caller(

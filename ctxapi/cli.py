@@ -5,15 +5,18 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from ctxapi import config as configuration
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _settings() -> configuration.Settings:
@@ -44,6 +47,38 @@ def cli() -> None:
     Settings come from environment variables (README, "Configuration"). With NEO4J_URI unset,
     ctxapi manages a local Neo4j under .ctxapi/ that `ctxapi neo4j start` runs.
     """
+
+
+@cli.command("explain")
+@click.argument("document", type=click.File())
+@click.option(
+    "--variables", default="{}", help='Variables as a JSON object, e.g. \'{"id": "C-1"}\'.'
+)
+@click.option("--operation", default=None, help="The operation to explain, when there are several.")
+@click.option("--profile", is_flag=True, help="Run each query once with PROFILE (needs Neo4j).")
+def explain(document: Any, variables: str, operation: str | None, profile: bool) -> None:
+    """Print the Cypher a GraphQL DOCUMENT (a file, or - for stdin) compiles to.
+
+    One query per root field, with its parameters; --profile adds Neo4j's plan with the rows
+    and db hits of every operator. Example: ctxapi explain schema/queries/proactive_queue.graphql
+    """
+    from ctxapi.explain import report
+    from ctxapi.graphql.errors import ClientError
+
+    try:
+        given = orjson.loads(variables)
+    except orjson.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="--variables") from None
+    if not isinstance(given, dict):
+        raise click.BadParameter("give a JSON object", param_hint="--variables")
+    with _clear_errors():
+        try:
+            for line in report(
+                document.read(), given, operation, _settings(), with_profile=profile
+            ):
+                click.echo(line)
+        except ClientError as error:
+            raise click.ClickException(str(error)) from None
 
 
 # -- neo4j -----------------------------------------------------------------------------------
@@ -106,10 +141,8 @@ def schema_apply() -> None:
     from ctxapi.db import Database
     from ctxapi.migrations import apply
 
-    db = Database(_settings())
-    with _clear_errors():
+    with closing(Database(_settings())) as db, _clear_errors():
         ran = apply(db)
-    db.close()
     click.echo(f"Applied {', '.join(ran)}." if ran else "The graph schema is up to date.")
 
 
@@ -317,7 +350,7 @@ def wait(timeout: float) -> None:
 def _serve(settings: configuration.Settings, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from ctxapi import create_app
+    from ctxapi.app import create_app
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -334,7 +367,7 @@ def _serve(settings: configuration.Settings, host: str, port: int, workers: int)
             for key, value in options.items():
                 self.cfg.set(key, value)
 
-        def load(self) -> Any:
+        def load(self) -> Flask:
             return create_app(settings)
 
     click.echo(f"Serving ctxapi on http://{host}:{port}/graphql  (Ctrl-C stops)")
@@ -342,6 +375,7 @@ def _serve(settings: configuration.Settings, host: str, port: int, workers: int)
 
 
 def _close_worker_driver(_server: Any, worker: Any) -> None:
+    """gunicorn's worker_exit hook: the worker closes the driver of its app before it ends."""
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions"):
         app.extensions["ctxapi"].db.close()
@@ -378,10 +412,9 @@ def run(port: int | None) -> None:
                 started = local.start()
             else:
                 _wait_for_database(settings, 30)
-            db = Database(settings)
-            ran = apply(db)
-            empty = not db.read(_ANY_CUSTOMER)
-            db.close()
+            with closing(Database(settings)) as db:
+                ran = apply(db)
+                empty = not db.read(_ANY_CUSTOMER)
         if ran:
             click.echo(f"Graph schema: applied {', '.join(ran)}.")
         if empty:
@@ -393,7 +426,7 @@ def run(port: int | None) -> None:
             local.stop()
 
 
-def register(app: Any) -> None:
+def register(app: Flask) -> None:
     """Make the same commands available as ``flask --app ctxapi ctxapi …``."""
     app.cli.add_command(cli, "ctxapi")
 

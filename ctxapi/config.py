@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ctxapi.insights import InsightsConfigError, Thresholds
+from ctxapi.thresholds import InsightsConfigError, Thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

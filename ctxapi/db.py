@@ -10,12 +10,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, LiteralString, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from ctxapi.config import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,7 +58,10 @@ _CAUGHT: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, DriverError)
 
 
 class Database:
-    """Holds this process's driver; created lazily so gunicorn workers each get their own."""
+    """Holds this process's driver; created lazily so gunicorn workers each get their own.
+
+    Whoever makes a Database closes it: ``init_app`` does so at exit for the app's.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -62,7 +69,6 @@ class Database:
         self._driver: Driver | None = None
         self._pid = 0
         self._lock = threading.Lock()
-        atexit.register(self.close)
 
     @property
     def driver(self) -> Driver:
@@ -124,6 +130,21 @@ class Database:
         with unavailable_as_error(), self.driver.session(database=self.name) as session:
             return session.execute_write(work)
 
+    def profile(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """Run a read query once with ``PROFILE``: its records and Neo4j's profiled plan
+        (operators with rows and db hits), for ``ctxapi explain --profile``."""
+        timeout = self.settings.query_timeout
+        with (
+            unavailable_as_error(),
+            self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
+        ):
+            result = session.run(Query("PROFILE " + query, timeout=timeout), dict(parameters or {}))
+            records = list(result)
+            plan = result.consume().profile
+        return records, dict(plan or {})
+
     def run_batched(self, query: LiteralString) -> None:
         """Run a ``CALL { … } IN TRANSACTIONS`` statement, which Neo4j only accepts in an
         implicit (auto-commit) transaction. Not retried: make it idempotent and rerun it."""
@@ -134,6 +155,23 @@ class Database:
         """Raise DatabaseUnavailable unless Neo4j answers now (no retries: used by /readyz)."""
         with unavailable_as_error():
             self.driver.verify_connectivity()
+
+
+@dataclass
+class CtxApi:
+    """What the app keeps in ``app.extensions["ctxapi"]``: its settings and its database."""
+
+    settings: Settings
+    db: Database
+
+
+def init_app(app: Flask, settings: Settings) -> CtxApi:
+    """Give ``app`` a Database for ``settings``; its driver is closed when the process exits
+    (a gunicorn worker also closes its own when it exits: see ``ctxapi.cli``)."""
+    state = CtxApi(settings=settings, db=Database(settings))
+    app.extensions["ctxapi"] = state
+    atexit.register(state.db.close)
+    return state
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from ctxapi.db import DatabaseUnavailable
+from ctxapi.db import CtxApi, DatabaseUnavailable
 
 health = Blueprint("health", __name__)
 
@@ -25,7 +25,7 @@ def healthz() -> Any:
 @health.get("/readyz")
 def readyz() -> Any:
     """200 when Neo4j answers, else 503 with the reason; always within the readiness timeout."""
-    state = current_app.extensions["ctxapi"]
+    state: CtxApi = current_app.extensions["ctxapi"]
     future = _checker.submit(state.db.ping)
     try:
         future.result(timeout=state.settings.readiness_timeout)

@@ -17,7 +17,9 @@ import re
 
 import phonenumbers
 
-KINDS = ("email", "phone", "social", "chat", "messaging", "external")
+from ctxapi.model import IdentityKind
+
+KINDS = tuple(kind.value for kind in IdentityKind)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PREFIXED = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_.-]*)\s*:\s*(\S.*?)\s*$")

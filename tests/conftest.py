@@ -72,7 +72,7 @@ def db(settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def app(settings: Settings, db: Database) -> Flask:
-    return create_app(settings)  # type: ignore[no-any-return]
+    return create_app(settings)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from ctxapi.cli import DEMO_DIR
 from ctxapi.config import PROJECT_ROOT, Settings
 from ctxapi.db import Database
 from ctxapi.graphql.schema import schema, sdl
+from ctxapi.model import format_minor_units, to_minor_units
 from ctxapi.seeding.generate import Generator
-from ctxapi.seeding.records import format_minor_units, to_minor_units
 from tests.api import data, query
 from tests.conftest import clear_graph
 from tests.seeding import seed_load, write_lines
@@ -73,11 +73,11 @@ def test_the_headline_query_tells_the_vip_story_in_one_round_trip(api: FlaskClie
     assert "errors" not in body
     assert body["extensions"]["cypher"]["queries"] == 1
     sofia = body["data"]["customerBy"]
-    assert (sofia["id"], sofia["name"], sofia["tier"]) == ("C-1001", "Sofia Marquez", "vip")
+    assert (sofia["id"], sofia["name"], sofia["tier"]) == ("C-1001", "Sofia Marquez", "VIP")
     assert {(i["kind"], i["value"]) for i in sofia["identities"]} == {
-        ("email", "sofia.marquez@example.com"),
-        ("phone", "+34612345678"),
-        ("external", "loyalty:NWV-000417"),
+        ("EMAIL", "sofia.marquez@example.com"),
+        ("PHONE", "+34612345678"),
+        ("EXTERNAL", "loyalty:NWV-000417"),
     }
     assert sofia["stats"] == {
         "lifetimeValue": {"amount": "2872.40", "currency": "EUR"},
@@ -94,30 +94,30 @@ def test_the_headline_query_tells_the_vip_story_in_one_round_trip(api: FlaskClie
     assert [item["product"]["sku"] for item in latest["items"]] == ["NW-TNT-2P", "NW-JKT-DWN"]
     [parcel] = latest["shipments"]
     assert (parcel["status"], parcel["condition"], parcel["late"]) == (
-        "delivered",
-        "damaged",
+        "DELIVERED",
+        "DAMAGED",
         False,
     )
     assert len(sofia["orders"]["edges"]) == 5
     assert sofia["orders"]["pageInfo"]["hasNextPage"] is True
     contacts = [edge["node"] for edge in sofia["interactions"]["edges"][:3]]
     assert [(c["channel"], c["status"], c["case"]["id"]) for c in contacts] == [
-        ("phone", "escalated", "CS-1001"),
-        ("chat", "open", "CS-1001"),
-        ("chat", "escalated", "CS-1001"),
+        ("PHONE", "ESCALATED", "CS-1001"),
+        ("CHAT", "OPEN", "CS-1001"),
+        ("CHAT", "ESCALATED", "CS-1001"),
     ]
     assert contacts[2]["agent"]["name"].startswith("Nova")
     assert sofia["cases"] == [
         {
             "id": "CS-1001",
             "subject": "Damaged delivery: tent poles bent, parka torn (NW-105880)",
-            "status": "open",
-            "priority": "high",
-            "channels": ["chat", "phone"],
+            "status": "OPEN",
+            "priority": "HIGH",
+            "channels": ["CHAT", "PHONE"],
         }
     ]
     kinds = [edge["node"]["kind"] for edge in sofia["feedback"]["edges"]]
-    assert kinds == ["review", "nps", "csat"]
+    assert kinds == ["REVIEW", "NPS", "CSAT"]
 
 
 @pytest.mark.parametrize(
@@ -152,8 +152,8 @@ def test_a_shared_landline_never_silently_picks_one_person(api: FlaskClient) -> 
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "identifies 2 customers" in error["message"]
-    assert {"kind": "phone", "sharedWith": 1} in household["a"]["identities"]
-    assert {"kind": "phone", "sharedWith": 1} in household["b"]["identities"]
+    assert {"kind": "PHONE", "sharedWith": 1} in household["a"]["identities"]
+    assert {"kind": "PHONE", "sharedWith": 1} in household["b"]["identities"]
 
 
 def test_an_agent_can_start_from_an_order_number(api: FlaskClient) -> None:
@@ -164,9 +164,9 @@ def test_an_agent_can_start_from_an_order_number(api: FlaskClient) -> None:
     )
     assert found["order"] == {
         "id": "O-1112",
-        "status": "delivered",
-        "customer": {"name": "Sofia Marquez", "tier": "vip"},
-        "shipments": [{"condition": "damaged"}],
+        "status": "DELIVERED",
+        "customer": {"name": "Sofia Marquez", "tier": "VIP"},
+        "shipments": [{"condition": "DAMAGED"}],
     }
     assert found["nothing"] is None
 
@@ -182,7 +182,7 @@ def test_search_ranks_customers_by_name_email_or_phone(api: FlaskClient) -> None
 
 
 PAGE = """
-query ($after: String, $status: String) {
+query ($after: String, $status: OrderStatus) {
   customer(id: "BIG") {
     orders(first: 7, after: $after, status: $status) {
       totalCount
@@ -194,7 +194,7 @@ query ($after: String, $status: String) {
 """
 
 
-@pytest.mark.parametrize(("status", "count"), [(None, 300), ("cancelled", 100)])
+@pytest.mark.parametrize(("status", "count"), [(None, 300), ("CANCELLED", 100)])
 def test_paging_forward_through_300_orders_skips_and_repeats_nothing(
     api: FlaskClient, status: str | None, count: int
 ) -> None:
@@ -224,7 +224,7 @@ query Deep($id: ID!) {
     interactions(first: 50) { edges { node { agent { name } identity { value sharedWith }
       case { contacts { id } } about { type id label } } } }
     cases { contacts { channel } }
-    feedback(first: 50, kinds: ["csat", "nps"]) { edges { node { score rates { type id } } } }
+    feedback(first: 50, kinds: [CSAT, NPS]) { edges { node { score rates { type id } } } }
     timeline(first: 50) { edges { node { kind at } } }
     stats { averageOrderValue { amount } firstOrderAt }
   }
@@ -242,7 +242,7 @@ def test_a_deep_query_is_still_one_round_trip_and_two_fields_are_two(api: FlaskC
     case_contacts = [len(case["contacts"]) for case in luca["cases"]]
     assert max(case_contacts) == 4
     channels = {c["channel"] for case in luca["cases"] for c in case["contacts"]}
-    assert channels >= {"chat", "email", "phone", "messaging"}
+    assert channels >= {"CHAT", "EMAIL", "PHONE", "MESSAGING"}
     times = [edge["node"]["at"] for edge in luca["timeline"]["edges"]]
     assert times == sorted(times, reverse=True)
     assert {edge["node"]["kind"] for edge in luca["timeline"]["edges"]} >= {
@@ -260,9 +260,9 @@ def test_aliases_fragments_and_filters_are_honoured(api: FlaskClient) -> None:
             ...Basic
             ... on Customer { tier }
             recent: interactions(first: 1) { edges { node { channel } } }
-            phone: interactions(first: 10, channels: ["phone"]) { totalCount }
+            phone: interactions(first: 10, channels: [PHONE]) { totalCount }
             since: interactions(first: 10, since: "2026-10-10T00:00:00Z") { totalCount }
-            openOnly: cases(status: ["open"]) { id }
+            openOnly: cases(status: [OPEN]) { id }
             __typename
           }
         }
@@ -357,11 +357,11 @@ def test_the_other_demo_stories_read_as_told(api: FlaskClient) -> None:
           amelie: customer(id: "C-1002") {
             identities { kind value source confidence linkedAt sharedWith }
             addresses { id kind line1 line2 city postalCode region country }
-            sms: interactions(first: 5, channels: ["sms"]) { edges { node {
+            sms: interactions(first: 5, channels: [SMS]) { edges { node {
               id direction sentiment respondedAt selfService durationSeconds topic
               identity { kind value } agent { id bot } case { id }
               about { type id label } } } }
-            feedback(first: 1, kinds: ["csat"]) { edges { node { id score comment
+            feedback(first: 1, kinds: [CSAT]) { edges { node { id score comment
               rates { type id label } } } }
           }
           cart: customer(id: "C-1003") {
@@ -375,7 +375,7 @@ def test_the_other_demo_stories_read_as_told(api: FlaskClient) -> None:
     [pending_return] = found["pending"]["returns"]
     assert pending_return == {
         "id": "RT-1503",
-        "status": "received",
+        "status": "RECEIVED",
         "reason": "Too small: needs size 45 instead of 44",
         "requestedAt": "2026-11-03T19:30:00Z",
         "receivedAt": "2026-11-14T11:05:00Z",
@@ -384,23 +384,23 @@ def test_the_other_demo_stories_read_as_told(api: FlaskClient) -> None:
     }
     # a late parcel nobody has asked about
     [late] = found["late"]["orders"]["edges"][0]["node"]["shipments"]
-    assert late == {"id": "SH-1404", "status": "delayed", "late": True, "deliveredAt": None}
+    assert late == {"id": "SH-1404", "status": "DELAYED", "late": True, "deliveredAt": None}
     about = {r["id"] for e in found["late"]["interactions"]["edges"] for r in e["node"]["about"]}
     assert not about & {"SH-1404", "O-1404"}
     # one person behind three identities, with where each link came from
     amelie = found["amelie"]
     assert amelie["identities"][0] == {
-        "kind": "email",
+        "kind": "EMAIL",
         "value": "amelie.laurent@example.com",
         "source": "account",
         "confidence": 1.0,
         "linkedAt": "2025-05-28T16:44:00Z",
         "sharedWith": 0,
     }
-    assert [i["kind"] for i in amelie["identities"]] == ["email", "phone", "social"]
+    assert [i["kind"] for i in amelie["identities"]] == ["EMAIL", "PHONE", "SOCIAL"]
     assert amelie["addresses"][1] == {
         "id": "ADR-1002-2",
-        "kind": "shipping",
+        "kind": "SHIPPING",
         "line1": "27 quai Perrache",
         "line2": "Bureau 3B (accueil)",
         "city": "Lyon",
@@ -411,30 +411,30 @@ def test_the_other_demo_stories_read_as_told(api: FlaskClient) -> None:
     [sms] = [edge["node"] for edge in amelie["sms"]["edges"]]
     assert sms == {
         "id": "INT-1203",
-        "direction": "inbound",
+        "direction": "INBOUND",
         "sentiment": 0.3,
         "respondedAt": "2026-11-07T08:38:00Z",
         "selfService": False,
         "durationSeconds": None,
         "topic": "delivery_change",
-        "identity": {"kind": "phone", "value": "+33612345678"},
+        "identity": {"kind": "PHONE", "value": "+33612345678"},
         "agent": {"id": "ag-marc", "bot": False},
         "case": {"id": "CS-1201"},
         "about": [
-            {"type": "shipment", "id": "SH-1203", "label": sms["about"][0]["label"]},
-            {"type": "order", "id": "O-1203", "label": sms["about"][1]["label"]},
+            {"type": "SHIPMENT", "id": "SH-1203", "label": sms["about"][0]["label"]},
+            {"type": "ORDER", "id": "O-1203", "label": sms["about"][1]["label"]},
         ],
     }
     [csat] = [edge["node"] for edge in amelie["feedback"]["edges"]]
     assert (csat["id"], csat["score"], csat["rates"]["type"], csat["rates"]["id"]) == (
-        "FB-1201", 5, "case", "CS-1201"
+        "FB-1201", 5, "CASE", "CS-1201"
     )  # fmt: skip
     # an abandoned cart after an unanswered question
     cart = found["cart"]
-    assert cart["orders"]["edges"][0]["node"]["status"] == "abandoned"
+    assert cart["orders"]["edges"][0]["node"]["status"] == "ABANDONED"
     question = cart["interactions"]["edges"][0]["node"]
-    assert (question["status"], question["topic"]) == ("unanswered", "pre_purchase_question")
-    assert {ref["type"] for ref in question["about"]} == {"product"}
+    assert (question["status"], question["topic"]) == ("UNANSWERED", "pre_purchase_question")
+    assert {ref["type"] for ref in question["about"]} == {"PRODUCT"}
 
 
 def test_generated_customers_read_back_exactly(
@@ -526,9 +526,9 @@ def test_the_demo_stories_get_the_actions_a_senior_agent_would_choose(
     first = sofia["nextBestActions"][0]
     assert (first["kind"], first["about"]) == (
         "APOLOGIZE_AND_COMPENSATE",
-        [{"type": "case", "id": "CS-1001"}, {"type": "shipment", "id": "SH-1112"}],
+        [{"type": "CASE", "id": "CS-1001"}, {"type": "SHIPMENT", "id": "SH-1112"}],
     )
-    assert sofia["churnRisk"]["level"] == "high"
+    assert sofia["churnRisk"]["level"] == "HIGH"
     # the late parcel gets a proactive update
     assert [(a["kind"], a["about"][0]["id"]) for a in hannah["nextBestActions"]] == [
         ("PROACTIVE_DELIVERY_UPDATE", "SH-1404")

@@ -198,7 +198,7 @@ def test_unknown_paths_and_methods_answer_in_json(client: FlaskClient) -> None:
 def unreachable_client() -> FlaskClient:
     """An app whose Neo4j address has nothing listening on it."""
     settings = Settings(neo4j_uri=f"neo4j://127.0.0.1:{free_port()}", neo4j_password="x")
-    return create_app(settings).test_client()  # type: ignore[no-any-return]
+    return create_app(settings).test_client()
 
 
 def test_a_database_outage_is_503_unavailable_without_internals(

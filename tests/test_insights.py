@@ -6,6 +6,7 @@ ago" in a comment is 2026-11-18. One load and one query shape serve every test.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from flask.testing import FlaskClient
 from ctxapi import create_app
 from ctxapi.config import ConfigError, Settings, from_env
 from ctxapi.db import Database
-from ctxapi.insights import Thresholds
+from ctxapi.thresholds import InsightsConfigError, Thresholds
 from tests.conftest import clear_graph
 from tests.seeding import seed_load, write_lines
 
@@ -244,10 +245,10 @@ def test_a_customer_with_nothing_gets_empty_signals_not_errors(api: FlaskClient)
     assert found["asOf"] == "2026-11-23T12:00:00Z"
     assert found["value"] == {
         "lifetimeValue": None, "grossSales": None, "refunded": None, "orderCount": 0,
-        "ordersLastYear": 0, "daysSinceLastOrder": None, "tier": "standard", "vip": False,
+        "ordersLastYear": 0, "daysSinceLastOrder": None, "tier": "STANDARD", "vip": False,
         "vipReasons": [],
     }  # fmt: skip
-    assert (found["effort"]["score"], found["effort"]["level"]) == (0, "low")
+    assert (found["effort"]["score"], found["effort"]["level"]) == (0, "LOW")
     assert found["effort"]["contactsPerCase"] is None
     assert found["recovery"] == {
         "positives": 0, "negatives": 0, "ratio": 12, "balance": 0, "recovered": True,
@@ -259,7 +260,7 @@ def test_a_customer_with_nothing_gets_empty_signals_not_errors(api: FlaskClient)
         "previous": None,
         "points": [],
     }
-    assert found["churnRisk"] == {"score": 0, "level": "low", "reasons": [], "factors": []}
+    assert found["churnRisk"] == {"score": 0, "level": "LOW", "reasons": [], "factors": []}
     assert found["nextBestActions"] == []
     assert found["shared"] == {"sharedIdentities": [], "problems": []}
 
@@ -298,11 +299,11 @@ def test_a_case_over_four_channels_is_high_effort_and_goes_to_a_live_agent(
     # contacts 2 to 4 each repeat the topic raised less than 7 days before
     assert effort["repeatContacts"] == 3
     # 0.3 (4 contacts) + 0.25 (3 switches) + 0.2 (repeats), nothing from self-service
-    assert (effort["score"], effort["level"]) == (0.75, "high")
+    assert (effort["score"], effort["level"]) == (0.75, "HIGH")
     assert kinds(found) == [("ESCALATE_TO_LIVE_AGENT", 80)]
     [action] = found["nextBestActions"]
     assert "open case FC took 4 contacts and 3 channel switch(es)" in action["reason"]
-    assert action["about"] == [{"type": "case", "id": "FC"}]
+    assert action["about"] == [{"type": "CASE", "id": "FC"}]
     assert [n["kind"] for n in found["recovery"]["openNegatives"]] == ["UNRESOLVED_CASE"]
     codes = [f["code"] for f in found["churnRisk"]["factors"]]
     assert codes == ["OPEN_NEGATIVES", "EFFORT"]
@@ -315,7 +316,7 @@ def test_a_shared_phone_number_is_flagged_on_both_customers(api: FlaskClient) ->
         # then
         assert shared == [
             {
-                "kind": "phone",
+                "kind": "PHONE",
                 "value": "+49301234567",
                 "otherCustomers": 1,
                 "customers": [{"id": other}],
@@ -335,7 +336,7 @@ def test_a_vip_by_value_with_a_late_parcel_gets_an_apology_first_then_an_update(
     update = found["nextBestActions"][1]
     assert "promised for 2026-11-20, 3 day(s) ago" in update["reason"]
     assert "nobody has told the customer" in update["reason"]
-    assert update["about"] == [{"type": "shipment", "id": "VL2-S"}, {"type": "order", "id": "VL2"}]
+    assert update["about"] == [{"type": "SHIPMENT", "id": "VL2-S"}, {"type": "ORDER", "id": "VL2"}]
     [late] = found["recovery"]["openNegatives"]
     assert (late["kind"], late["ongoing"]) == ("LATE_DELIVERY", True)
 
@@ -353,7 +354,7 @@ def test_an_abandoned_cart_is_followed_up_unless_bought_since(api: FlaskClient) 
     cart, bought = insights(api, "cart"), insights(api, "bought")
     # then
     assert kinds(cart) == [("RECOVER_ABANDONED_CART", 60)]
-    assert cart["nextBestActions"][0]["about"] == [{"type": "order", "id": "AC1"}]
+    assert cart["nextBestActions"][0]["about"] == [{"type": "ORDER", "id": "AC1"}]
     assert kinds(bought) == []
 
 
@@ -384,7 +385,7 @@ def test_recency_and_detractors_raise_churn_risk(api: FlaskClient) -> None:
     assert lapsed["churnRisk"]["factors"] == [
         {"code": "LAPSED", "weight": 0.2, "detail": "no order for 200 days"}
     ]
-    assert lapsed["churnRisk"]["level"] == "low"
+    assert lapsed["churnRisk"]["level"] == "LOW"
     assert rising["sentiment"]["direction"] == "IMPROVING"
     assert (rising["sentiment"]["latest"], rising["sentiment"]["previous"]) == (0.5, -0.5)
     # equal weights (0.2 each) are listed by code
@@ -400,8 +401,8 @@ def test_repeated_self_service_failures_go_to_a_live_agent(api: FlaskClient) -> 
     assert found["effort"]["selfServiceFailures"] == 2
     assert kinds(found) == [("ESCALATE_TO_LIVE_AGENT", 80)]
     assert found["nextBestActions"][0]["about"] == [
-        {"type": "interaction", "id": "BT0"},
-        {"type": "interaction", "id": "BT1"},
+        {"type": "INTERACTION", "id": "BT0"},
+        {"type": "INTERACTION", "id": "BT1"},
     ]
 
 
@@ -413,7 +414,7 @@ def test_other_customers_recent_problems_with_the_same_product_are_counted(
     # then
     assert problems == [
         {
-            "about": {"type": "product", "id": "X"},
+            "about": {"type": "PRODUCT", "id": "X"},
             "otherCustomers": 2,
             "detail": "2 other customer(s) reported a problem with Trail Tent since 2026-10-24",
         }
@@ -467,8 +468,8 @@ def test_damaged_parcels_and_refused_returns_are_open_negatives(api: FlaskClient
     found = insights(api, "hurt")
     # then
     assert [(n["kind"], n["about"]) for n in found["recovery"]["openNegatives"]] == [
-        ("DAMAGED_DELIVERY", {"type": "shipment", "id": "HU1-S"}),
-        ("REFUSED_RETURN", {"type": "return", "id": "HU2-R"}),
+        ("DAMAGED_DELIVERY", {"type": "SHIPMENT", "id": "HU1-S"}),
+        ("REFUSED_RETURN", {"type": "RETURN", "id": "HU2-R"}),
     ]
     assert found["recovery"]["negatives"] == 2
 
@@ -489,6 +490,66 @@ def test_out_of_range_thresholds_stop_startup(tmp_path: Path, line: str, message
     # when / then
     with pytest.raises(ConfigError, match=message):
         from_env({"CTXAPI_INSIGHTS": str(config)})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"recovery_ratio": True}, "insights: recovery_ratio must be int, got True"),
+        ({"effort_high": True}, "insights: effort_high must be float, got True"),
+        ({"effort_high": "0.5"}, "insights: effort_high must be float, got '0.5'"),
+        ({"recovery_ratio": -1}, "insights: recovery_ratio must not be below zero, got -1"),
+        ({"sentiment_points": 0}, "insights: sentiment_points must not be below 1, got 0"),
+        ({"weights": {"lapsd": 0.5}}, "insights [weights]: unknown setting 'lapsd'"),
+        ({"weights": {"lapsed": "high"}}, "insights [weights]: lapsed must be float, got 'high'"),
+        ({"vip_tiers": ["platinum"]}, "insights: vip_tiers must be a list of tiers"),
+        ({"vip_tiers": "vip"}, "insights: vip_tiers must be a list of tiers"),
+        ({"tier_head_start_hours": 5}, "insights: tier_head_start_hours must be a table, got 5"),
+        ({"tier_head_start_hours": {"gold": -1}}, "got gold = -1"),
+    ],
+)
+def test_a_mistyped_threshold_setting_names_the_key(data: dict[str, Any], message: str) -> None:
+    # when / then
+    with pytest.raises(InsightsConfigError, match=re.escape(message)):
+        Thresholds.from_mapping(data)
+
+
+def test_every_bad_threshold_setting_is_reported_at_once() -> None:
+    # given
+    data = {"foo": 1, "recovery_ratio": "x", "weights": {"bar": 2}}
+    # when
+    with pytest.raises(InsightsConfigError) as error:
+        Thresholds.from_mapping(data, where="f.toml")
+    # then
+    assert str(error.value).split("; ") == [
+        "f.toml: recovery_ratio must be int, got 'x'",
+        "f.toml [weights]: unknown setting 'bar'",
+        "f.toml: unknown setting 'foo'",
+    ]
+
+
+def test_threshold_settings_take_an_int_for_a_float_and_replace_only_what_they_name() -> None:
+    # when
+    found = Thresholds.from_mapping(
+        {
+            "effort_high": 1,
+            "vip_tiers": ["gold", "vip"],
+            "tier_head_start_hours": {"vip": 10},
+            "weights": {"lapsed": 1},
+        }
+    )
+    # then
+    assert (found.effort_high, type(found.effort_high)) == (1.0, float)
+    assert found.vip_tiers == ("gold", "vip")
+    assert found.weights.lapsed == 1.0
+    assert found.weights.cooling == Thresholds().weights.cooling
+    assert found.recovery_ratio == Thresholds().recovery_ratio
+    assert found.parameter["queue_tiers"] == [
+        {"tier": "standard", "head_hours": 0},
+        {"tier": "silver", "head_hours": 0},
+        {"tier": "gold", "head_hours": 0},
+        {"tier": "vip", "head_hours": 10},
+    ]
 
 
 def test_an_update_already_sent_or_a_refund_not_yet_due_ranks_lower(api: FlaskClient) -> None:

@@ -36,7 +36,7 @@ def agent(demo_only: Database, settings: Settings) -> FlaskClient:
 
 
 QUEUE = """
-query Queue($first: Int!, $after: String, $reasons: [String!]) {
+query Queue($first: Int!, $after: String, $reasons: [ProactiveReason!]) {
   proactiveQueue(first: $first, after: $after, reasons: $reasons) {
     edges { node { customer { id } reason action priority about { id } } }
     pageInfo { hasNextPage endCursor }

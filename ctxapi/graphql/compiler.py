@@ -1,316 +1,52 @@
 """Selection set → one parameterized Cypher query per top-level field.
 
 The compiler walks what the client selected (fragments, aliases, @skip/@include resolved by
-graphql-core) and assembles a map projection from the fixed fragments in ``FIELDS``: a scalar
-is a property read, a list is a ``COLLECT { … }`` subquery that orders and limits per parent,
-a count is ``COUNT { … }``. Only selected lists are fetched. Every value — ids, ``first``,
-cursors, filters — travels as a parameter named by position (``$p0``, ``$p1`` …), and every
-key in the returned map is generated (``k0``, ``k1`` …), so the same selection always yields
-the same text (Neo4j's plan cache hits) and nothing from the request becomes Cypher.
-``shape`` turns the returned map into dicts keyed by the client's response keys, which the
-resolvers then read as they are.
+graphql-core) and assembles a map projection from the fixed fragments each field declares
+(``ctxapi.graphql.fields``): a scalar is a property read, a list is a ``COLLECT { … }``
+subquery that orders and limits per parent, a count is ``COUNT { … }``. Only selected lists
+are fetched. Every value — ids, ``first``, cursors, filters — travels as a parameter named by
+position (``$p0``, ``$p1`` …), and every key in the returned map is generated (``k0``,
+``k1`` …), so the same selection always yields the same text (Neo4j's plan cache hits) and
+nothing from the request becomes Cypher. ``shape`` turns the returned map into dicts keyed by
+the client's response keys, which the resolvers then read as they are.
+
+``compile`` is the pure entry point (a document in, the queries out: used by ``ctxapi
+explain`` and the benchmark); ``resolve_entry`` is the resolver of every root field, and
+compiles its field the same way.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, LiteralString
 
 import orjson
-from graphql import FieldNode, GraphQLObjectType, GraphQLResolveInfo
-from graphql.execution.collect_fields import collect_sub_fields
-from graphql.execution.values import get_argument_values
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    get_operation_ast,
+)
+from graphql.execution.collect_fields import collect_fields, collect_sub_fields
+from graphql.execution.values import get_argument_values, get_variable_values
 
+from ctxapi.config import Settings
+from ctxapi.graphql.context import Context
 from ctxapi.graphql.errors import ClientError
-from ctxapi.graphql.signals import INSIGHT_FIELDS, INSIGHTS
-from ctxapi.graphql.specs import Many, Spec, Value
-from ctxapi.seeding.records import ORDER_STATUSES, format_minor_units
+from ctxapi.graphql.fields import Entry, Many, Value, registry
+from ctxapi.model import COUNTED_ORDER_STATUSES, format_minor_units
 
 MAX_FIRST = 100
 
-
-_SINCE = "{c}.{time} >= datetime({p})"
-
-# The fixed, reviewed fragments every query is assembled from. Labels, relationship types and
-# property names live only here.
-FIELDS: dict[str, dict[str, Spec]] = {
-    "Customer": {
-        "id": Value("{v}.id"),
-        "name": Value("{v}.name"),
-        "tier": Value("{v}.tier"),
-        "locale": Value("{v}.locale"),
-        "createdAt": Value("toString({v}.createdAt)"),
-        "brand": Many("MATCH ({v})-[:OF_BRAND]->({c}:Brand)", "Brand", one=True),
-        "identities": Many(
-            "MATCH ({c}:Identity)-[{c}_l:IDENTIFIES]->({v})",
-            "Identity",
-            order=("{c}_l.confidence", "{c}.value"),
-        ),
-        "addresses": Many(
-            "MATCH ({v})-[{c}_l:LIVES_AT]->({c}:Address)",
-            "Address",
-            order=("{c}.id", "{c}.id"),
-            ascending=True,
-        ),
-        "orders": Many(
-            "MATCH ({v})-[:PLACED]->({c}:Order)",
-            "Order",
-            order=("{c}.placedAt", "{c}.id"),
-            filters={"status": "{c}.status = {p}"},
-            connection=True,
-        ),
-        "interactions": Many(
-            "MATCH ({v})-[:HAD]->({c}:Interaction)",
-            "Interaction",
-            order=("{c}.occurredAt", "{c}.id"),
-            filters={"channels": "{c}.channel IN {p}", "since": "{c}.occurredAt >= datetime({p})"},
-            connection=True,
-        ),
-        "cases": Many(
-            "MATCH ({v})-[:OPENED]->({c}:Case)",
-            "Case",
-            order=("{c}.openedAt", "{c}.id"),
-            filters={"status": "{c}.status IN {p}"},
-        ),
-        "feedback": Many(
-            "MATCH ({v})-[:GAVE]->({c}:Feedback)",
-            "Feedback",
-            order=("{c}.submittedAt", "{c}.id"),
-            filters={"kinds": "{c}.kind IN {p}"},
-            connection=True,
-        ),
-        "timeline": Many(
-            "CALL ({v}) {"
-            " MATCH ({v})-[:PLACED]->(o:Order)"
-            " RETURN 'ORDER' AS kind, o.placedAt AS at, o.id AS id,"
-            " 'Order ' + o.number + ' ' + o.status AS summary"
-            " UNION MATCH ({v})-[:PLACED]->(:Order)-[:SHIPPED_AS]->(s:Shipment)"
-            " WHERE s.deliveredAt IS NOT NULL"
-            " RETURN 'DELIVERY' AS kind, s.deliveredAt AS at, s.id AS id,"
-            " s.carrier + ' delivered' + CASE s.condition WHEN 'damaged' THEN ' (damaged)'"
-            " ELSE '' END AS summary"
-            " UNION MATCH ({v})-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return)"
-            " RETURN 'RETURN' AS kind, r.requestedAt AS at, r.id AS id,"
-            " 'Return ' + r.status + ': ' + r.reason AS summary"
-            " UNION MATCH ({v})-[:HAD]->(i:Interaction)"
-            " RETURN 'INTERACTION' AS kind, i.occurredAt AS at, i.id AS id,"
-            " i.channel + ': ' + i.summary AS summary"
-            " UNION MATCH ({v})-[:GAVE]->(f:Feedback)"
-            " RETURN 'FEEDBACK' AS kind, f.submittedAt AS at, f.id AS id,"
-            " toUpper(f.kind) + ' ' + toString(f.score) AS summary"
-            " } WITH kind, at, id, summary, {kind: kind, at: at, id: id, summary: summary} AS {c}",
-            "TimelineEvent",
-            order=("{c}.at", "{c}.id"),
-            filters={"kinds": "{c}.kind IN {p}"},
-            connection=True,
-        ),
-        "stats": Many("WITH {v} AS {c}", "CustomerStats", one=True),
-        "insights": INSIGHTS,
-    },
-    # No aggregate functions here: inside a map projection Neo4j 5.26 takes them for the
-    # outer RETURN's, so sums use reduce() over a COLLECT and extremes use ORDER BY … LIMIT 1.
-    "CustomerStats": {
-        "orderCount": Value("COUNT { ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted }"),
-        "lifetimeValue": Value(
-            "[reduce(total = 0, x IN COLLECT { MATCH ({v})-[:PLACED]->(o:Order)"
-            " WHERE o.status IN $__counted RETURN o.totalMinor } | total + x)"
-            " - reduce(total = 0, x IN COLLECT { MATCH ({v})-[:PLACED]->(:Order)<-[:RETURNS]-"
-            "(r:Return) WHERE r.status = 'refunded' RETURN r.refundMinor } | total + x),"
-            " COLLECT { MATCH ({v})-[:PLACED]->(o:Order) RETURN o.currency LIMIT 1 }[0]]",
-            money=True,
-        ),
-        "averageOrderValue": Value(
-            "CASE WHEN COUNT { ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted } = 0"
-            " THEN null ELSE [toInteger(round(toFloat(reduce(total = 0, x IN COLLECT {"
-            " MATCH ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted RETURN o.totalMinor }"
-            " | total + x)) / COUNT { ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted })),"
-            " COLLECT { MATCH ({v})-[:PLACED]->(o:Order) RETURN o.currency LIMIT 1 }[0]] END",
-            money=True,
-        ),
-        "firstOrderAt": Value(
-            "toString(COLLECT { MATCH ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted"
-            " WITH o ORDER BY o.placedAt LIMIT 1 RETURN o.placedAt }[0])"
-        ),
-        "lastOrderAt": Value(
-            "toString(COLLECT { MATCH ({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted"
-            " WITH o ORDER BY o.placedAt DESC LIMIT 1 RETURN o.placedAt }[0])"
-        ),
-        "lastContactAt": Value(
-            "toString(COLLECT { MATCH ({v})-[:HAD]->(i:Interaction)"
-            " WITH i ORDER BY i.occurredAt DESC LIMIT 1 RETURN i.occurredAt }[0])"
-        ),
-        "openCases": Value(
-            "COUNT { ({v})-[:OPENED]->(k:Case) WHERE k.status IN ['open', 'pending'] }"
-        ),
-    },
-    "Brand": {"id": Value("{v}.id"), "name": Value("{v}.name")},
-    "Identity": {
-        "kind": Value("{v}.kind"),
-        "value": Value("{v}.value"),
-        "source": Value("{v}_l.source"),
-        "confidence": Value("{v}_l.confidence"),
-        "linkedAt": Value("toString({v}_l.linkedAt)"),
-        "sharedWith": Value("COUNT { ({v})-[:IDENTIFIES]->(:Customer) } - 1"),
-    },
-    "Address": {
-        "id": Value("{v}.id"),
-        "kind": Value("{v}.kind"),
-        "line1": Value("{v}.line1"),
-        "line2": Value("{v}.line2"),
-        "city": Value("{v}.city"),
-        "postalCode": Value("{v}.postalCode"),
-        "region": Value("{v}.region"),
-        "country": Value("{v}.country"),
-    },
-    "Order": {
-        "id": Value("{v}.id"),
-        "number": Value("{v}.number"),
-        "placedAt": Value("toString({v}.placedAt)"),
-        "status": Value("{v}.status"),
-        "channel": Value("{v}.channel"),
-        "total": Value("[{v}.totalMinor, {v}.currency]", money=True),
-        "customer": Many("MATCH ({v})<-[:PLACED]-({c}:Customer)", "Customer", one=True),
-        "items": Many(
-            "MATCH ({v})-[{c}_l:CONTAINS]->({c}:Product) WITH {c}, {c}_l, {v}.currency AS {c}_cur",
-            "LineItem",
-            order=("{c}_l.line", "{c}.id"),
-            ascending=True,
-        ),
-        "shipments": Many(
-            "MATCH ({v})-[:SHIPPED_AS]->({c}:Shipment)",
-            "Shipment",
-            order=("{c}.shippedAt", "{c}.id"),
-            ascending=True,
-        ),
-        "returns": Many(
-            "MATCH ({v})<-[:RETURNS]-({c}:Return)", "Return", order=("{c}.requestedAt", "{c}.id")
-        ),
-    },
-    "LineItem": {
-        "line": Value("{v}_l.line"),
-        "quantity": Value("{v}_l.quantity"),
-        "unitPrice": Value("[{v}_l.unitPriceMinor, {v}_cur]", money=True),
-        "product": Many("WITH {v} AS {c}", "Product", one=True),
-    },
-    "Product": {
-        "id": Value("{v}.id"),
-        "sku": Value("{v}.id"),
-        "name": Value("{v}.name"),
-        "category": Value("{v}.category"),
-        "price": Value("[{v}.priceMinor, {v}.currency]", money=True),
-    },
-    "Shipment": {
-        "id": Value("{v}.id"),
-        "carrier": Value("{v}.carrier"),
-        "trackingNumber": Value("{v}.trackingNumber"),
-        "status": Value("{v}.status"),
-        "shippedAt": Value("toString({v}.shippedAt)"),
-        "promisedAt": Value("toString({v}.promisedAt)"),
-        "deliveredAt": Value("toString({v}.deliveredAt)"),
-        "condition": Value("{v}.condition"),
-        "late": Value(
-            "CASE WHEN {v}.promisedAt IS NULL THEN false"
-            " WHEN {v}.deliveredAt IS NOT NULL THEN {v}.deliveredAt > {v}.promisedAt"
-            " ELSE {v}.promisedAt < datetime() END"
-        ),
-    },
-    "Return": {
-        "id": Value("{v}.id"),
-        "reason": Value("{v}.reason"),
-        "status": Value("{v}.status"),
-        "requestedAt": Value("toString({v}.requestedAt)"),
-        "receivedAt": Value("toString({v}.receivedAt)"),
-        "refund": Value("[{v}.refundMinor, {v}.currency]", money=True),
-        "refundedAt": Value("toString({v}.refundedAt)"),
-    },
-    "Interaction": {
-        "id": Value("{v}.id"),
-        "channel": Value("{v}.channel"),
-        "direction": Value("{v}.direction"),
-        "occurredAt": Value("toString({v}.occurredAt)"),
-        "summary": Value("{v}.summary"),
-        "topic": Value("{v}.topic"),
-        "status": Value("{v}.status"),
-        "sentiment": Value("{v}.sentiment"),
-        "selfService": Value("{v}.selfService"),
-        "respondedAt": Value("toString({v}.respondedAt)"),
-        "durationSeconds": Value("{v}.durationSeconds"),
-        "agent": Many("MATCH ({v})-[:HANDLED_BY]->({c}:Agent)", "Agent", one=True),
-        "identity": Many(
-            "MATCH ({v})-[:VIA]->({c}:Identity) MATCH ({c})-[{c}_l:IDENTIFIES]->(:Customer)"
-            "-[:HAD]->({v})",
-            "Identity",
-            one=True,
-        ),
-        "case": Many("MATCH ({v})-[:PART_OF]->({c}:Case)", "Case", one=True),
-        "about": Many(
-            "MATCH ({v})-[:ABOUT]->({c})"
-            " WITH {c}, [l IN labels({c}) WHERE l IN ['Order', 'Shipment', 'Return', 'Product']]"
-            "[0] AS {c}_type",
-            "Reference",
-            order=("{c}_type", "{c}.id"),
-        ),
-    },
-    "Reference": {
-        "type": Value("toLower({v}_type)"),
-        "id": Value("{v}.id"),
-        "label": Value(
-            "coalesce({v}.number, {v}.trackingNumber, {v}.name, {v}.subject, {v}.reason, {v}.id)"
-        ),
-    },
-    "Agent": {
-        "id": Value("{v}.id"),
-        "name": Value("{v}.name"),
-        "team": Value("{v}.team"),
-        "bot": Value("coalesce({v}.bot, false)"),
-    },
-    "Case": {
-        "id": Value("{v}.id"),
-        "subject": Value("{v}.subject"),
-        "status": Value("{v}.status"),
-        "priority": Value("{v}.priority"),
-        "openedAt": Value("toString({v}.openedAt)"),
-        "resolvedAt": Value("toString({v}.resolvedAt)"),
-        "contacts": Many(
-            "MATCH ({v})<-[:PART_OF]-({c}:Interaction)",
-            "Interaction",
-            order=("{c}.occurredAt", "{c}.id"),
-        ),
-        "channels": Value(
-            "COLLECT { MATCH ({v})<-[:PART_OF]-(i:Interaction)"
-            " WITH DISTINCT i.channel AS channel ORDER BY channel RETURN channel }"
-        ),
-    },
-    "Feedback": {
-        "id": Value("{v}.id"),
-        "kind": Value("{v}.kind"),
-        "score": Value("{v}.score"),
-        "comment": Value("{v}.comment"),
-        "submittedAt": Value("toString({v}.submittedAt)"),
-        "rates": Many(
-            "MATCH ({v})-[:RATES]->({c})"
-            " WITH {c}, [l IN labels({c}) WHERE l IN ['Interaction', 'Case', 'Order', 'Product']]"
-            "[0] AS {c}_type",
-            "Reference",
-            one=True,
-        ),
-    },
-    "SearchHit": {
-        "score": Value("score"),
-        "customer": Many("WITH {v} AS {c}", "Customer", one=True),
-    },
-    "TimelineEvent": {
-        "kind": Value("{v}.kind"),
-        "at": Value("toString({v}.at)"),
-        "id": Value("{v}.id"),
-        "summary": Value("{v}.summary"),
-    },
-    **INSIGHT_FIELDS,
-}
-
-#: Order statuses that count as purchases in stats: all but abandoned carts and cancellations.
-COUNTED_STATUSES = [s for s in ORDER_STATUSES if s not in ("abandoned", "cancelled")]
+#: Order statuses that count as purchases in stats (``$__counted``).
+COUNTED_STATUSES = [status.value for status in COUNTED_ORDER_STATUSES]
 
 
 # -- cursors -----------------------------------------------------------------------------------
@@ -338,18 +74,21 @@ class Shape:
     entries: list[tuple[str, str, str, Any]] = field(default_factory=list)
 
 
-@dataclass
-class Compiled:
-    """A compiled top-level field: its Cypher text, parameters and the shape of its result."""
-
-    text: str
-    params: dict[str, Any]
-    shape: Shape
-
-
 class _Compiler:
-    def __init__(self, info: GraphQLResolveInfo) -> None:
-        self.info = info
+    """Compiles the fields under one root field; holds its parameters and variable names."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+        settings: Settings,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variable_values = variables
+        self.settings = settings
+        self.fields = registry(schema).fields
         self.params: dict[str, Any] = {"__counted": COUNTED_STATUSES}
         self.variables = 0
         self.values = 0
@@ -358,13 +97,12 @@ class _Compiler:
         """Add a parameter a fragment reads from the request context (clock, thresholds)."""
         if name in self.params:
             return
-        settings = self.info.context["settings"]
         if name == "__now":
-            self.params[name] = settings.now()
+            self.params[name] = self.settings.now()
         elif name == "__t":
-            self.params[name] = settings.insights.parameter
+            self.params[name] = self.settings.insights.parameter
         elif name == "__points":
-            self.params[name] = settings.insights.sentiment_points
+            self.params[name] = self.settings.insights.sentiment_points
         else:
             raise ValueError(f"no context parameter {name!r}")
 
@@ -372,7 +110,7 @@ class _Compiler:
         """A new parameter holding ``value``; returns its ``$name``."""
         name = "p" + str(self.values)
         self.values += 1
-        self.params[name] = value
+        self.params[name] = plain(value)
         return "$" + name
 
     def var(self) -> str:
@@ -381,21 +119,20 @@ class _Compiler:
 
     def subfields(self, type_name: str, nodes: list[FieldNode]) -> dict[str, list[FieldNode]]:
         """The selected fields of ``type_name`` under ``nodes``, by response key."""
-        schema = self.info.schema
-        object_type = schema.get_type(type_name)
+        object_type = self.schema.get_type(type_name)
         assert isinstance(object_type, GraphQLObjectType)
         return collect_sub_fields(
-            schema, self.info.fragments, self.info.variable_values, object_type, nodes
+            self.schema, self.fragments, self.variable_values, object_type, nodes
         )
 
     def arguments(self, parent: str, name: str, node: FieldNode) -> dict[str, Any]:
-        parent_type = self.info.schema.get_type(parent)
+        parent_type = self.schema.get_type(parent)
         assert isinstance(parent_type, GraphQLObjectType)
-        return get_argument_values(parent_type.fields[name], node, self.info.variable_values)
+        return get_argument_values(parent_type.fields[name], node, self.variable_values)
 
     def projection(self, type_name: str, var: str, nodes: list[FieldNode]) -> tuple[str, Shape]:
         """``{k0: …, k1: …}`` for the fields selected on ``var`` of ``type_name``."""
-        specs = FIELDS[type_name]
+        specs = self.fields[type_name]
         parts: list[str] = []
         how = Shape()
         for response_key, field_nodes in self.subfields(type_name, nodes).items():
@@ -578,29 +315,107 @@ def _edge(row: dict[str, Any], cursor: str, page: Page) -> dict[str, Any]:
 
 
 # -- entry points ------------------------------------------------------------------------------
-def compile_field(info: GraphQLResolveInfo, type_name: str, seek: str) -> Compiled:
-    """The query for a top-level field: ``seek`` binds ``root`` (with ``$key``), the
-    projection shapes it. Parameters other than ``$key`` are added by the compiler."""
-    compiler = _Compiler(info)
-    projection, how = compiler.projection(type_name, "root", list(info.field_nodes))
-    return Compiled(seek + " RETURN " + projection + " AS result", compiler.params, how)
+@dataclass
+class CompiledQuery:
+    """One root field compiled: its Cypher text and parameters, and how to shape the rows."""
+
+    response_key: str
+    field_name: str
+    text: LiteralString
+    params: dict[str, Any]
+    entry: Entry
+    shape: Shape
+    page: Page | None = None
+
+    def result(self, rows: list[Any]) -> Any:
+        """The field's value from the rows its query returned."""
+        results = [row["result"] for row in rows]
+        if self.page is not None:
+            return _page({"rows": results, "total": None}, self.page)
+        shaped = [shape(result, self.shape) for result in results]
+        if self.entry.kind == "list":
+            return shaped
+        if len(shaped) > 1 and self.entry.ambiguous is not None:
+            raise ClientError(self.entry.ambiguous(self.params, len(shaped)))
+        return shaped[0] if shaped else None
 
 
-def compile_connection(
-    info: GraphQLResolveInfo, target: str, seek: str, first: int
-) -> tuple[Compiled, Page]:
-    """The query for a top-level connection: ``seek`` binds one ``root`` per row, in order,
-    with ``root.key`` and ``root.id`` as its cursor; ``first + 1`` rows tell if more follow."""
-    compiler = _Compiler(info)
-    for name in ("__now", "__t"):
-        compiler.need(name)
-    page = compiler.page_fields(target, list(info.field_nodes))
-    projection, node_shape = compiler.projection(target, "root", page.node_nodes)
+def compile_entry(
+    compiler: _Compiler, name: str, nodes: list[FieldNode], response_key: str
+) -> CompiledQuery:
+    """The query of the root field ``name`` selected by ``nodes``."""
+    entry = registry(compiler.schema).entries[name]
+    arguments = compiler.arguments("Query", name, nodes[0])
+    params = {
+        key: plain(value) for key, value in entry.params(arguments, compiler.settings).items()
+    }
+    for need in entry.needs:
+        compiler.need(need)
+    if entry.kind != "connection":
+        projection, how = compiler.projection(entry.target, "root", nodes)
+        text = entry.seek + " RETURN " + projection + " AS result"
+        return CompiledQuery(response_key, name, text, compiler.params | params, entry, how)
+    first = arguments.get("first")
+    if first is None or not 0 <= first <= MAX_FIRST:
+        raise ClientError("`first` must be between 0 and " + str(MAX_FIRST))
+    page = compiler.page_fields(entry.target, nodes)
+    projection, node_shape = compiler.projection(entry.target, "root", page.node_nodes)
     page.first, page.node_shape = first, node_shape
-    text = seek + " RETURN {n: " + projection + ", c: [toString(root.key), root.id]} AS result"
-    return Compiled(text, compiler.params, Shape()), page
+    text = (
+        entry.seek + " RETURN {n: " + projection + ", c: [toString(root.key), root.id]} AS result"
+    )
+    return CompiledQuery(response_key, name, text, compiler.params | params, entry, Shape(), page)
 
 
-def shape_page(rows: list[dict[str, Any]], page: Page) -> dict[str, Any]:
-    """A connection page from the rows of ``compile_connection``'s query."""
-    return _page({"rows": rows, "total": None}, page)
+def compile(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None = None,
+    operation_name: str | None = None,
+    *,
+    settings: Settings,
+) -> list[CompiledQuery]:
+    """The Cypher queries a request would run, one per compiled root field, without running
+    anything. Variables are coerced as GraphQL execution would; a client's mistake is a
+    ClientError. Root fields that are not compiled (``apiVersion``) are left out."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        raise ClientError("Cannot tell which operation to run: name it with operationName.")
+    coerced = get_variable_values(schema, operation.variable_definitions, dict(variables or {}))
+    if isinstance(coerced, list):
+        raise ClientError("; ".join(error.message for error in coerced))
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    query_type = schema.query_type
+    assert query_type is not None
+    entries = registry(schema).entries
+    compiled = []
+    for response_key, nodes in collect_fields(
+        schema, fragments, coerced, query_type, operation.selection_set
+    ).items():
+        name = nodes[0].name.value
+        if name in entries:
+            compiler = _Compiler(schema, fragments, coerced, settings)
+            try:
+                compiled.append(compile_entry(compiler, name, nodes, response_key))
+            except GraphQLError as error:  # an argument that does not coerce
+                raise ClientError(error.message) from None
+    return compiled
+
+
+def resolve_entry(_root: Any, info: GraphQLResolveInfo, **_arguments: Any) -> Any:
+    """The resolver of every root field: compile it, run it in one round trip, shape it."""
+    context: Context = info.context
+    compiler = _Compiler(info.schema, info.fragments, info.variable_values, context.settings)
+    query = compile_entry(compiler, info.field_name, list(info.field_nodes), str(info.path.key))
+    return query.result(context.db.read(query.text, query.params))
+
+
+def plain(value: Any) -> Any:
+    """A parameter value as Neo4j takes it: enum members as their stored value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value

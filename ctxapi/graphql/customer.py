@@ -6,36 +6,46 @@ import re
 from typing import Any, LiteralString
 
 import graphene
-from graphql import GraphQLResolveInfo
 
-from ctxapi.graphql.compiler import compile_field, shape
+from ctxapi.config import Settings
+from ctxapi.graphql import enums, fields
+from ctxapi.graphql.compiler import resolve_entry
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.feedback import Feedback
-from ctxapi.graphql.insights import Insights
+from ctxapi.graphql.fields import Entry, entry, many, value
+from ctxapi.graphql.insights import INSIGHTS, Insights
 from ctxapi.graphql.interaction import Case, Interaction
 from ctxapi.graphql.order import Order
 from ctxapi.graphql.scalars import DateTime, Money, connection
 from ctxapi.identity import IdentityError, normalize
+from ctxapi.model import OPEN_CASES, IdentityKind
 
 
 class Brand(graphene.ObjectType):
     """A brand of the retailer."""
 
-    id = graphene.ID(required=True, description="External id.")
-    name = graphene.String(required=True, description="Brand name.")
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    name = value(graphene.String, "{v}.name", required=True, description="Brand name.")
 
 
 class Identity(graphene.ObjectType):
     """An identifier of the customer on one channel, and where the link came from."""
 
-    kind = graphene.String(
-        required=True, description="email, phone, social, chat, messaging or external."
+    kind = value(enums.IdentityKind, "{v}.kind", required=True, description="Its kind.")
+    value = value(
+        graphene.String,
+        "{v}.value",
+        required=True,
+        description="Normalized value, e.g. +14155550100.",
     )
-    value = graphene.String(required=True, description="Normalized value, e.g. +14155550100.")
-    source = graphene.String(description="The system that linked it.")
-    confidence = graphene.Float(description="How sure that system was, 0 to 1.")
-    linked_at = graphene.Field(DateTime, description="Linked at.")
-    shared_with = graphene.Int(
+    source = fields.value(graphene.String, "{v}_l.source", description="The system that linked it.")
+    confidence = fields.value(
+        graphene.Float, "{v}_l.confidence", description="How sure that system was, 0 to 1."
+    )
+    linked_at = fields.value(DateTime, "toString({v}_l.linkedAt)", description="Linked at.")
+    shared_with = fields.value(
+        graphene.Int,
+        "COUNT { ({v})-[:IDENTIFIES]->(:Customer) } - 1",
         required=True,
         description="How many OTHER customers it also identifies (a family landline): when"
         " above 0, confirm who is speaking before acting.",
@@ -45,37 +55,87 @@ class Identity(graphene.ObjectType):
 class Address(graphene.ObjectType):
     """A postal address of the customer."""
 
-    id = graphene.ID(required=True, description="External id.")
-    kind = graphene.String(required=True, description="shipping or billing.")
-    line1 = graphene.String(required=True, description="First line.")
-    line2 = graphene.String(description="Second line.")
-    city = graphene.String(required=True, description="City.")
-    postal_code = graphene.String(description="Postal code.")
-    region = graphene.String(description="Region or state.")
-    country = graphene.String(required=True, description="ISO 3166 country code.")
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    kind = value(enums.AddressKind, "{v}.kind", required=True, description="What it is for.")
+    line1 = value(graphene.String, "{v}.line1", required=True, description="First line.")
+    line2 = value(graphene.String, "{v}.line2", description="Second line.")
+    city = value(graphene.String, "{v}.city", required=True, description="City.")
+    postal_code = value(graphene.String, "{v}.postalCode", description="Postal code.")
+    region = value(graphene.String, "{v}.region", description="Region or state.")
+    country = value(
+        graphene.String, "{v}.country", required=True, description="ISO 3166 country code."
+    )
+
+
+# No aggregate functions here: inside a map projection Neo4j 5.26 takes them for the outer
+# RETURN's, so sums use reduce() over a COLLECT and extremes use ORDER BY … LIMIT 1.
+_COUNTED: LiteralString = "({v})-[:PLACED]->(o:Order) WHERE o.status IN $__counted"
 
 
 class CustomerStats(graphene.ObjectType):
     """Figures over the customer's whole history (abandoned and cancelled orders excluded)."""
 
-    order_count = graphene.Int(required=True, description="Orders placed.")
-    lifetime_value = graphene.Field(Money, description="Order totals less refunds paid.")
-    average_order_value = graphene.Field(Money, description="Mean order total.")
-    first_order_at = graphene.Field(DateTime, description="First order placed at.")
-    last_order_at = graphene.Field(DateTime, description="Latest order placed at.")
-    last_contact_at = graphene.Field(DateTime, description="Latest interaction at.")
-    open_cases = graphene.Int(required=True, description="Cases open or pending.")
+    order_count = value(
+        graphene.Int, "COUNT { " + _COUNTED + " }", required=True, description="Orders placed."
+    )
+    lifetime_value = value(
+        Money,
+        "[reduce(total = 0, x IN COLLECT { MATCH " + _COUNTED + " RETURN o.totalMinor }"
+        " | total + x)"
+        " - reduce(total = 0, x IN COLLECT { MATCH ({v})-[:PLACED]->(:Order)<-[:RETURNS]-"
+        "(r:Return) WHERE r.status = 'refunded' RETURN r.refundMinor } | total + x),"
+        " COLLECT { MATCH ({v})-[:PLACED]->(o:Order) RETURN o.currency LIMIT 1 }[0]]",
+        description="Order totals less refunds paid.",
+    )
+    average_order_value = value(
+        Money,
+        "CASE WHEN COUNT { " + _COUNTED + " } = 0"
+        " THEN null ELSE [toInteger(round(toFloat(reduce(total = 0, x IN COLLECT {"
+        " MATCH " + _COUNTED + " RETURN o.totalMinor }"
+        " | total + x)) / COUNT { " + _COUNTED + " })),"
+        " COLLECT { MATCH ({v})-[:PLACED]->(o:Order) RETURN o.currency LIMIT 1 }[0]] END",
+        description="Mean order total.",
+    )
+    first_order_at = value(
+        DateTime,
+        "toString(COLLECT { MATCH " + _COUNTED + " WITH o ORDER BY o.placedAt LIMIT 1"
+        " RETURN o.placedAt }[0])",
+        description="First order placed at.",
+    )
+    last_order_at = value(
+        DateTime,
+        "toString(COLLECT { MATCH " + _COUNTED + " WITH o ORDER BY o.placedAt DESC LIMIT 1"
+        " RETURN o.placedAt }[0])",
+        description="Latest order placed at.",
+    )
+    last_contact_at = value(
+        DateTime,
+        "toString(COLLECT { MATCH ({v})-[:HAD]->(i:Interaction)"
+        " WITH i ORDER BY i.occurredAt DESC LIMIT 1 RETURN i.occurredAt }[0])",
+        description="Latest interaction at.",
+    )
+    open_cases = value(
+        graphene.Int,
+        "COUNT { ({v})-[:OPENED]->(k:Case) WHERE k.status IN " + OPEN_CASES + " }",
+        required=True,
+        description="Cases open or pending.",
+    )
 
 
 class TimelineEvent(graphene.ObjectType):
     """One thing that happened, for the merged history."""
 
-    kind = graphene.String(
-        required=True, description="ORDER, DELIVERY, RETURN, INTERACTION or FEEDBACK."
+    kind = value(enums.TimelineKind, "{v}.kind", required=True, description="What happened.")
+    at = value(DateTime, "toString({v}.at)", required=True, description="When.")
+    id = value(
+        graphene.ID,
+        "{v}.id",
+        required=True,
+        description="Id of the order, shipment, return, … behind it.",
     )
-    at = graphene.Field(DateTime, required=True, description="When.")
-    id = graphene.ID(required=True, description="Id of the order, shipment, return, … behind it.")
-    summary = graphene.String(required=True, description="One line for the agent.")
+    summary = value(
+        graphene.String, "{v}.summary", required=True, description="One line for the agent."
+    )
 
 
 OrderConnection = connection(Order, "order")
@@ -86,71 +146,122 @@ TimelineEventConnection = connection(TimelineEvent, "timeline event")
 _FIRST = "How many to return (0 to 100)."
 _AFTER = "Cursor (endCursor of the previous page) to continue after."
 
+_TIMELINE: LiteralString = (
+    "CALL ({v}) {"
+    " MATCH ({v})-[:PLACED]->(o:Order)"
+    " RETURN 'ORDER' AS kind, o.placedAt AS at, o.id AS id,"
+    " 'Order ' + o.number + ' ' + o.status AS summary"
+    " UNION MATCH ({v})-[:PLACED]->(:Order)-[:SHIPPED_AS]->(s:Shipment)"
+    " WHERE s.deliveredAt IS NOT NULL"
+    " RETURN 'DELIVERY' AS kind, s.deliveredAt AS at, s.id AS id,"
+    " s.carrier + ' delivered' + CASE s.condition WHEN 'damaged' THEN ' (damaged)'"
+    " ELSE '' END AS summary"
+    " UNION MATCH ({v})-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return)"
+    " RETURN 'RETURN' AS kind, r.requestedAt AS at, r.id AS id,"
+    " 'Return ' + r.status + ': ' + r.reason AS summary"
+    " UNION MATCH ({v})-[:HAD]->(i:Interaction)"
+    " RETURN 'INTERACTION' AS kind, i.occurredAt AS at, i.id AS id,"
+    " i.channel + ': ' + i.summary AS summary"
+    " UNION MATCH ({v})-[:GAVE]->(f:Feedback)"
+    " RETURN 'FEEDBACK' AS kind, f.submittedAt AS at, f.id AS id,"
+    " toUpper(f.kind) + ' ' + toString(f.score) AS summary"
+    " } WITH kind, at, id, summary, {kind: kind, at: at, id: id, summary: summary} AS {c}"
+)
+
 
 class Customer(graphene.ObjectType):
     """A customer and everything an agent needs to know about them."""
 
-    id = graphene.ID(required=True, description="External id.")
-    name = graphene.String(required=True, description="Full name.")
-    tier = graphene.String(required=True, description="standard, silver, gold or vip.")
-    locale = graphene.String(description="Preferred locale, e.g. de-DE.")
-    created_at = graphene.Field(DateTime, description="Customer since.")
-    brand = graphene.Field(Brand, description="The brand they are a customer of.")
-    identities = graphene.List(
-        graphene.NonNull(Identity),
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    name = value(graphene.String, "{v}.name", required=True, description="Full name.")
+    tier = value(enums.Tier, "{v}.tier", required=True, description="Loyalty tier.")
+    locale = value(graphene.String, "{v}.locale", description="Preferred locale, e.g. de-DE.")
+    created_at = value(DateTime, "toString({v}.createdAt)", description="Customer since.")
+    brand = many(
+        Brand,
+        "MATCH ({v})-[:OF_BRAND]->({c}:Brand)",
+        description="The brand they are a customer of.",
+    )
+    identities = many(
+        graphene.List(graphene.NonNull(Identity)),
+        "MATCH ({c}:Identity)-[{c}_l:IDENTIFIES]->({v})",
+        order=("{c}_l.confidence", "{c}.value"),
+        binds=("l",),
         required=True,
         description="Every identifier linked to them, most confident first.",
     )
-    addresses = graphene.List(
-        graphene.NonNull(Address), required=True, description="Their postal addresses."
+    addresses = many(
+        graphene.List(graphene.NonNull(Address)),
+        "MATCH ({v})-[{c}_l:LIVES_AT]->({c}:Address)",
+        order=("{c}.id", "{c}.id"),
+        binds=("l",),
+        ascending=True,
+        required=True,
+        description="Their postal addresses.",
     )
-    orders = graphene.Field(
+    orders = many(
         OrderConnection,
+        "MATCH ({v})-[:PLACED]->({c}:Order)",
+        order=("{c}.placedAt", "{c}.id"),
+        filters={"status": "{c}.status = {p}"},
         required=True,
         first=graphene.Int(default_value=10, description=_FIRST),
         after=graphene.String(description=_AFTER),
-        status=graphene.String(description="Only orders with this status."),
+        status=graphene.Argument(enums.OrderStatus, description="Only orders with this status."),
         description="Their orders, newest first.",
     )
-    interactions = graphene.Field(
+    interactions = many(
         InteractionConnection,
+        "MATCH ({v})-[:HAD]->({c}:Interaction)",
+        order=("{c}.occurredAt", "{c}.id"),
+        filters={"channels": "{c}.channel IN {p}", "since": "{c}.occurredAt >= datetime({p})"},
         required=True,
         first=graphene.Int(default_value=10, description=_FIRST),
         after=graphene.String(description=_AFTER),
-        channels=graphene.List(graphene.NonNull(graphene.String), description="Only these."),
+        channels=graphene.List(graphene.NonNull(enums.Channel), description="Only these."),
         since=graphene.Argument(DateTime, description="Only contacts at or after this."),
         description="Their contacts on every channel, newest first.",
     )
-    cases = graphene.List(
-        graphene.NonNull(Case),
+    cases = many(
+        graphene.List(graphene.NonNull(Case)),
+        "MATCH ({v})-[:OPENED]->({c}:Case)",
+        order=("{c}.openedAt", "{c}.id"),
+        filters={"status": "{c}.status IN {p}"},
         required=True,
         status=graphene.List(
-            graphene.NonNull(graphene.String), description="Only cases with these statuses."
+            graphene.NonNull(enums.CaseStatus), description="Only cases with these statuses."
         ),
         description="Their cases, newest first.",
     )
-    feedback = graphene.Field(
+    feedback = many(
         FeedbackConnection,
+        "MATCH ({v})-[:GAVE]->({c}:Feedback)",
+        order=("{c}.submittedAt", "{c}.id"),
+        filters={"kinds": "{c}.kind IN {p}"},
         required=True,
         first=graphene.Int(default_value=10, description=_FIRST),
         after=graphene.String(description=_AFTER),
-        kinds=graphene.List(graphene.NonNull(graphene.String), description="csat, nps, …"),
+        kinds=graphene.List(graphene.NonNull(enums.FeedbackKind), description="Only these."),
         description="What they told us, newest first.",
     )
-    timeline = graphene.Field(
+    timeline = many(
         TimelineEventConnection,
+        _TIMELINE,
+        order=("{c}.at", "{c}.id"),
+        filters={"kinds": "{c}.kind IN {p}"},
         required=True,
         first=graphene.Int(default_value=20, description=_FIRST),
         after=graphene.String(description=_AFTER),
-        kinds=graphene.List(
-            graphene.NonNull(graphene.String),
-            description="Only these: ORDER, DELIVERY, RETURN, INTERACTION, FEEDBACK.",
-        ),
+        kinds=graphene.List(graphene.NonNull(enums.TimelineKind), description="Only these."),
         description="Orders, deliveries, returns, contacts and feedback merged, newest first.",
     )
-    stats = graphene.Field(CustomerStats, required=True, description="Figures over all time.")
-    insights = graphene.Field(
+    stats = many(
+        CustomerStats, "WITH {v} AS {c}", required=True, description="Figures over all time."
+    )
+    insights = many(
         Insights,
+        INSIGHTS,
+        needs=("__now", "__t", "__points"),
         required=True,
         description="Signals and next best actions (docs/insights.md), in the same round trip.",
     )
@@ -171,39 +282,21 @@ class IdentityInput(graphene.InputObjectType):
 class SearchHit(graphene.ObjectType):
     """A customer found by search, with the full-text score."""
 
-    score = graphene.Float(required=True, description="Relevance; higher is better.")
-    customer = graphene.Field(Customer, required=True, description="The customer found.")
+    score = value(
+        graphene.Float, "score", required=True, description="Relevance; higher is better."
+    )
+    customer = many(Customer, "WITH {v} AS {c}", required=True, description="The customer found.")
 
 
 _INPUT_KINDS = {
-    "email": "email",
-    "phone": "phone",
-    "handle": "social",
-    "chat": "chat",
-    "messaging": "messaging",
-    "external_id": "external",
+    "email": IdentityKind.EMAIL,
+    "phone": IdentityKind.PHONE,
+    "handle": IdentityKind.SOCIAL,
+    "chat": IdentityKind.CHAT,
+    "messaging": IdentityKind.MESSAGING,
+    "external_id": IdentityKind.EXTERNAL,
 }
-
-BY_ID: LiteralString = "MATCH (root:Customer {id: $key})"
-BY_IDENTITY: LiteralString = (
-    "MATCH (:Identity {kind: $kind, value: $key})-[:IDENTIFIES]->(root:Customer)"
-)
-ORDER_BY_NUMBER: LiteralString = "MATCH (root:Order {number: $key})"
-SEARCH: LiteralString = (
-    "CALL db.index.fulltext.queryNodes('customer_search', $key) YIELD node, score"
-    " WITH CASE WHEN node:Customer THEN [node]"
-    " ELSE [(node)-[:IDENTIFIES]->(c:Customer) | c] END AS found, score"
-    " UNWIND found AS root WITH root, max(score) AS score"
-    " ORDER BY score DESC, root.id LIMIT $limit"
-)
 _LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
-
-
-def run(info: GraphQLResolveInfo, type_name: str, seek: str, **params: Any) -> list[Any]:
-    """Compile the field, run it in one round trip, shape every row it returns."""
-    compiled = compile_field(info, type_name, seek)
-    rows = info.context["db"].read(compiled.text, compiled.params | params)
-    return [shape(row["result"], compiled.shape) for row in rows]
 
 
 def lucene_query(text: str) -> str:
@@ -214,72 +307,84 @@ def lucene_query(text: str) -> str:
     return " AND ".join(word + "*" for word in words)
 
 
+def _by_identity(arguments: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    identity = arguments["identity"]
+    given = {k: v for k, v in identity.items() if v is not None and k in _INPUT_KINDS}
+    if len(given) != 1:
+        raise ClientError("give exactly one of " + ", ".join(_to_camel(k) for k in _INPUT_KINDS))
+    [(field, value)] = given.items()
+    kind = _INPUT_KINDS[field]
+    region = identity.get("region") or settings.phone_region
+    try:
+        normalized = normalize(kind, value, region=region)
+    except IdentityError as error:
+        raise ClientError(f"{_to_camel(field)}: {error}") from None
+    return {"key": normalized, "kind": kind.value}
+
+
+def _search(arguments: dict[str, Any], _settings: Settings) -> dict[str, Any]:
+    first = arguments["first"]
+    if first is None or not 1 <= first <= 100:
+        raise ClientError("`first` must be between 1 and 100")
+    return {"key": lucene_query(arguments["query"]), "limit": first}
+
+
+BY_ID = Entry("MATCH (root:Customer {id: $key})", lambda arguments, _: {"key": arguments["id"]})
+BY_IDENTITY = Entry(
+    "MATCH (:Identity {kind: $kind, value: $key})-[:IDENTIFIES]->(root:Customer)",
+    _by_identity,
+    ambiguous=lambda params, count: (
+        f"{params['kind']} {params['key']} identifies {count} customers; ask who is speaking"
+        " and query customer(id:) instead"
+    ),
+)
+ORDER_BY_NUMBER = Entry(
+    "MATCH (root:Order {number: $key})", lambda arguments, _: {"key": arguments["number"]}
+)
+SEARCH = Entry(
+    "CALL db.index.fulltext.queryNodes('customer_search', $key) YIELD node, score"
+    " WITH CASE WHEN node:Customer THEN [node]"
+    " ELSE [(node)-[:IDENTIFIES]->(c:Customer) | c] END AS found, score"
+    " UNWIND found AS root WITH root, max(score) AS score"
+    " ORDER BY score DESC, root.id LIMIT $limit",
+    _search,
+)
+
+
 class CustomerQueries(graphene.ObjectType):
     """Entry points that find a customer, or an order."""
 
-    customer = graphene.Field(
+    customer = entry(
         Customer,
+        BY_ID,
+        resolve_entry,
         id=graphene.ID(required=True, description="The customer's external id."),
         description="A customer by id; null when there is none.",
     )
-    customer_by = graphene.Field(
+    customer_by = entry(
         Customer,
+        BY_IDENTITY,
+        resolve_entry,
         identity=graphene.Argument(IdentityInput, required=True, description="One identifier."),
         description="The customer behind any identifier; null when nobody has it. An"
         " identifier shared by several customers is a BAD_USER_INPUT error naming them.",
     )
-    order = graphene.Field(
+    order = entry(
         Order,
+        ORDER_BY_NUMBER,
+        resolve_entry,
         number=graphene.String(required=True, description="The order number."),
         description="An order by its number; null when there is none.",
     )
-    search_customers = graphene.List(
-        graphene.NonNull(SearchHit),
+    search_customers = entry(
+        graphene.List(graphene.NonNull(SearchHit)),
+        SEARCH,
+        resolve_entry,
         required=True,
         query=graphene.String(required=True, description="Words of a name, email or phone."),
         first=graphene.Int(default_value=10, description="How many (1 to 100)."),
         description="Customers whose name, email or phone matches, best first.",
     )
-
-    @staticmethod
-    def resolve_customer(_root: Any, info: GraphQLResolveInfo, id: str) -> Any:
-        found = run(info, "Customer", BY_ID, key=id)
-        return found[0] if found else None
-
-    @staticmethod
-    def resolve_customer_by(_root: Any, info: GraphQLResolveInfo, identity: Any) -> Any:
-        given = {k: v for k, v in identity.items() if v is not None and k in _INPUT_KINDS}
-        if len(given) != 1:
-            raise ClientError(
-                "give exactly one of " + ", ".join(_to_camel(k) for k in _INPUT_KINDS)
-            )
-        [(field, value)] = given.items()
-        kind = _INPUT_KINDS[field]
-        region = identity.get("region") or info.context["settings"].phone_region
-        try:
-            normalized = normalize(kind, value, region=region)
-        except IdentityError as error:
-            raise ClientError(f"{_to_camel(field)}: {error}") from None
-        found = run(info, "Customer", BY_IDENTITY, key=normalized, kind=kind)
-        if len(found) > 1:
-            raise ClientError(
-                f"{kind} {normalized} identifies {len(found)} customers; ask who is speaking"
-                " and query customer(id:) instead"
-            )
-        return found[0] if found else None
-
-    @staticmethod
-    def resolve_order(_root: Any, info: GraphQLResolveInfo, number: str) -> Any:
-        found = run(info, "Order", ORDER_BY_NUMBER, key=number)
-        return found[0] if found else None
-
-    @staticmethod
-    def resolve_search_customers(
-        _root: Any, info: GraphQLResolveInfo, query: str, first: int
-    ) -> list[Any]:
-        if not 1 <= first <= 100:
-            raise ClientError("`first` must be between 1 and 100")
-        return run(info, "SearchHit", SEARCH, key=lucene_query(query), limit=first)
 
 
 def _to_camel(name: str) -> str:

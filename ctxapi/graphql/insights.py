@@ -1,30 +1,91 @@
-"""What to do now: the signals of docs/insights.md, each with the facts behind it."""
+"""What to do now: the signals of docs/insights.md, each with the facts behind it.
+
+``Customer.insights`` runs the fragment ``INSIGHTS`` (ctxapi.graphql.signals) once per
+customer; it returns one map, and the fields below read its parts.
+"""
 
 from __future__ import annotations
 
+from typing import Any, LiteralString
+
 import graphene
 
+from ctxapi.graphql import enums, fields
+from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Money, Reference
+from ctxapi.graphql.signals import INSIGHTS_FACTS
+
+#: The whole insights computation, as the match of ``Customer.insights``.
+INSIGHTS: LiteralString = INSIGHTS_FACTS
+
+#: Labels an insight's node may carry; its ``Reference.type`` is the first of its labels listed.
+_LABELS: LiteralString = (
+    "['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']"
+)
+
+
+def references(source: LiteralString, *, one: bool = False, **kwargs: Any) -> graphene.Field:
+    """References to the nodes in ``source`` (a list of nodes, or one node when ``one``)."""
+    match: LiteralString = (
+        "WITH " + source + " AS {c}" if one else "UNWIND " + source + " AS {c}"
+    ) + (" WITH {c}, [l IN labels({c}) WHERE l IN " + _LABELS + "][0] AS {c}_type")
+    type_ = Reference if one else graphene.List(graphene.NonNull(Reference))
+    return many(type_, match, binds=("type",), **kwargs)
+
+
+def part(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
+    """The part ``key`` of the map the insights fragment returned."""
+    return many(type_, "WITH {v}." + key + " AS {c}", **kwargs)
+
+
+def items(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
+    """The list ``key`` of the map the insights fragment returned, one row per item."""
+    return many(graphene.List(graphene.NonNull(type_)), "UNWIND {v}." + key + " AS {c}", **kwargs)
+
+
+def time(key: LiteralString, **kwargs: Any) -> graphene.Field:
+    """The instant ``key`` as ISO-8601 text."""
+    return value(DateTime, "toString({v}." + key + ")", **kwargs)
 
 
 class ValueInsight(graphene.ObjectType):
     """What the customer is worth to the business, and whether they count as a VIP."""
 
-    lifetime_value = graphene.Field(Money, description="Order totals less refunds paid.")
-    gross_sales = graphene.Field(Money, description="Order totals before refunds.")
-    refunded = graphene.Field(Money, description="Refunds paid.")
-    order_count = graphene.Int(
-        required=True, description="Orders placed (not abandoned or cancelled)."
+    lifetime_value = value(
+        Money, "[{v}.net, {v}.currency]", description="Order totals less refunds paid."
     )
-    orders_last_year = graphene.Int(
-        required=True, description="Orders placed in the last 365 days (frequency)."
+    gross_sales = value(
+        Money, "[{v}.gross, {v}.currency]", description="Order totals before refunds."
     )
-    last_order_at = graphene.Field(DateTime, description="Latest order placed at.")
-    days_since_last_order = graphene.Int(description="Recency; null without orders.")
-    tier = graphene.String(required=True, description="The tier the source system gives.")
-    vip = graphene.Boolean(required=True, description="Whether the VIP rule holds.")
-    vip_reasons = graphene.List(
-        graphene.NonNull(graphene.String),
+    refunded = value(Money, "[{v}.refunded, {v}.currency]", description="Refunds paid.")
+    order_count = value(
+        graphene.Int,
+        "{v}.orders",
+        required=True,
+        description="Orders placed (not abandoned or cancelled).",
+    )
+    orders_last_year = value(
+        graphene.Int,
+        "{v}.lastYear",
+        required=True,
+        description="Orders placed in the last 365 days (frequency).",
+    )
+    last_order_at = time("lastOrderAt", description="Latest order placed at.")
+    days_since_last_order = value(
+        graphene.Int, "{v}.days", description="Recency; null without orders."
+    )
+    tier = value(
+        enums.Tier, "{v}.tier", required=True, description="The tier the source system gives."
+    )
+    vip = value(
+        graphene.Boolean,
+        "size({v}.because) > 0",
+        required=True,
+        description="Whether the VIP rule holds.",
+    )
+    vip_reasons = value(
+        graphene.List(graphene.NonNull(graphene.String)),
+        "{v}.because",
         required=True,
         description="Which parts of the VIP rule hold (tier, lifetime value, frequency).",
     )
@@ -33,62 +94,108 @@ class ValueInsight(graphene.ObjectType):
 class EffortInsight(graphene.ObjectType):
     """How hard the customer has had to work to get help, over the insights window."""
 
-    score = graphene.Float(required=True, description="0 (effortless) to 1.")
-    level = graphene.String(required=True, description="low, medium or high.")
-    cases = graphene.Int(required=True, description="Cases opened in the window, or open.")
-    contacts_per_case = graphene.Float(description="Contacts per case; null without cases.")
-    channel_switches = graphene.Int(
-        required=True, description="Times a case moved to another channel."
+    score = value(graphene.Float, "{v}.score", required=True, description="0 (effortless) to 1.")
+    level = value(enums.Level, "{v}.level", required=True, description="The score, read coarsely.")
+    cases = value(
+        graphene.Int, "{v}.cases", required=True, description="Cases opened in the window, or open."
     )
-    repeat_contacts = graphene.Int(
+    contacts_per_case = value(
+        graphene.Float, "{v}.perCase", description="Contacts per case; null without cases."
+    )
+    channel_switches = value(
+        graphene.Int,
+        "{v}.switches",
+        required=True,
+        description="Times a case moved to another channel.",
+    )
+    repeat_contacts = value(
+        graphene.Int,
+        "{v}.repeats",
         required=True,
         description="Inbound contacts on a topic already raised shortly before"
         " (repeat_contact_days, default 7).",
     )
-    self_service_to_agent = graphene.Int(
-        required=True, description="Cases that began in self-service and needed a person."
+    self_service_to_agent = value(
+        graphene.Int,
+        "{v}.botToAgent",
+        required=True,
+        description="Cases that began in self-service and needed a person.",
     )
-    self_service_failures = graphene.Int(
-        required=True, description="Self-service contacts escalated or abandoned in 30 days."
+    self_service_failures = value(
+        graphene.Int,
+        "{v}.botFailures",
+        required=True,
+        description="Self-service contacts escalated or abandoned in 30 days.",
     )
-    unanswered_questions = graphene.Int(
-        required=True, description="Inbound questions still unanswered (recent ones)."
+    unanswered_questions = value(
+        graphene.Int,
+        "{v}.unanswered",
+        required=True,
+        description="Inbound questions still unanswered (recent ones).",
     )
-    avg_first_response_minutes = graphene.Float(
-        description="Mean time to a person's first response on inbound contacts."
+    avg_first_response_minutes = value(
+        graphene.Float,
+        "{v}.firstResponse",
+        description="Mean time to a person's first response on inbound contacts.",
     )
-    avg_resolution_hours = graphene.Float(description="Mean time from opening to resolution.")
+    avg_resolution_hours = value(
+        graphene.Float, "{v}.resolution", description="Mean time from opening to resolution."
+    )
 
 
 class Experience(graphene.ObjectType):
     """One negative experience that is not yet made good."""
 
-    kind = graphene.String(
+    kind = value(enums.ExperienceKind, "{v}.kind", required=True, description="What went wrong.")
+    at = time("at", description="When it happened.")
+    ongoing = value(
+        graphene.Boolean,
+        "{v}.ongoing",
         required=True,
-        description="UNRESOLVED_CASE, LOW_CSAT, NPS_DETRACTOR, LOW_REVIEW, HIGH_EFFORT_SCORE,"
-        " LATE_DELIVERY, DAMAGED_DELIVERY or REFUSED_RETURN.",
+        description="Still going on (an open case, a parcel still late).",
     )
-    at = graphene.Field(DateTime, description="When it happened.")
-    ongoing = graphene.Boolean(
-        required=True, description="Still going on (an open case, a parcel still late)."
+    label = value(
+        graphene.String,
+        "{v}.label",
+        required=True,
+        description="A few words, e.g. late delivery of …",
     )
-    label = graphene.String(required=True, description="A few words, e.g. late delivery of …")
-    detail = graphene.String(required=True, description="The facts, in one line.")
-    about = graphene.Field(Reference, description="The record behind it.")
+    detail = value(
+        graphene.String, "{v}.detail", required=True, description="The facts, in one line."
+    )
+    about = references("{v}.node", one=True, description="The record behind it.")
 
 
 class RecoveryBalance(graphene.ObjectType):
     """Negative experiences weighed against positive ones (recovery_ratio, default 12:1)."""
 
-    positives = graphene.Int(required=True, description="Positive experiences in the window.")
-    negatives = graphene.Int(
-        required=True, description="Negative experiences in the window, and every unresolved case."
+    positives = value(
+        graphene.Int,
+        "{v}.positives",
+        required=True,
+        description="Positive experiences in the window.",
     )
-    ratio = graphene.Int(required=True, description="Positives it takes to undo one negative.")
-    balance = graphene.Int(required=True, description="positives - ratio * negatives.")
-    recovered = graphene.Boolean(required=True, description="balance ≥ 0.")
-    open_negatives = graphene.List(
-        graphene.NonNull(Experience),
+    negatives = value(
+        graphene.Int,
+        "{v}.negatives",
+        required=True,
+        description="Negative experiences in the window, and every unresolved case.",
+    )
+    ratio = value(
+        graphene.Int,
+        "{v}.ratio",
+        required=True,
+        description="Positives it takes to undo one negative.",
+    )
+    balance = value(
+        graphene.Int, "{v}.balance", required=True, description="positives - ratio * negatives."
+    )
+    recovered = value(
+        graphene.Boolean, "{v}.balance >= 0", required=True, description="balance ≥ 0."
+    )
+    open_negatives = items(
+        Experience,
+        "open",
         required=True,
         description="Negatives still ongoing or with fewer than `ratio` positives since,"
         " ongoing first, then newest first.",
@@ -98,74 +205,92 @@ class RecoveryBalance(graphene.ObjectType):
 class SentimentPoint(graphene.ObjectType):
     """One contact's sentiment or one feedback score, on a -1 to 1 scale."""
 
-    at = graphene.Field(DateTime, required=True, description="When.")
-    score = graphene.Float(required=True, description="-1 (angry) to 1 (delighted).")
-    about = graphene.Field(Reference, description="The interaction or feedback.")
+    at = time("at", required=True, description="When.")
+    score = value(
+        graphene.Float, "{v}.score", required=True, description="-1 (angry) to 1 (delighted)."
+    )
+    about = references("{v}.node", one=True, description="The interaction or feedback.")
 
 
 class SentimentTrend(graphene.ObjectType):
     """The latest sentiment points, the newer half compared with the older half."""
 
-    direction = graphene.String(
-        required=True, description="IMPROVING, STEADY, WORSENING, or UNKNOWN with < 2 points."
+    direction = value(
+        enums.SentimentDirection,
+        "{v}.direction",
+        required=True,
+        description="Which way it moves; UNKNOWN with fewer than 2 points.",
     )
-    latest = graphene.Float(description="Mean of the newer half of the points.")
-    previous = graphene.Float(description="Mean of the older half of the points.")
-    points = graphene.List(
-        graphene.NonNull(SentimentPoint), required=True, description="Newest first."
+    latest = value(
+        graphene.Float, "{v}.current", description="Mean of the newer half of the points."
     )
+    previous = value(
+        graphene.Float, "{v}.previous", description="Mean of the older half of the points."
+    )
+    points = items(SentimentPoint, "points", required=True, description="Newest first.")
 
 
 class RiskFactor(graphene.ObjectType):
     """One contribution to the churn risk."""
 
-    code = graphene.String(
-        required=True,
-        description="OPEN_NEGATIVES, DETRACTOR, SENTIMENT, EFFORT, LAPSED or COOLING.",
+    code = value(enums.RiskFactorCode, "{v}.code", required=True, description="Which factor.")
+    weight = value(
+        graphene.Float, "{v}.weight", required=True, description="What it adds to the score."
     )
-    weight = graphene.Float(required=True, description="What it adds to the score.")
-    detail = graphene.String(required=True, description="The facts behind it.")
+    detail = value(graphene.String, "{v}.detail", required=True, description="The facts behind it.")
 
 
 class ChurnRisk(graphene.ObjectType):
     """How likely the customer is to leave, from the signals above and recency."""
 
-    score = graphene.Float(required=True, description="0 to 1: the factors' weights, capped.")
-    level = graphene.String(required=True, description="low, medium or high.")
-    reasons = graphene.List(
-        graphene.NonNull(graphene.String),
+    score = value(
+        graphene.Float,
+        "{v}.score",
+        required=True,
+        description="0 to 1: the factors' weights, capped.",
+    )
+    level = value(enums.Level, "{v}.level", required=True, description="The score, read coarsely.")
+    reasons = value(
+        graphene.List(graphene.NonNull(graphene.String)),
+        "[x IN {v}.factors | x.detail]",
         required=True,
         description="The factors' details, heaviest first.",
     )
-    factors = graphene.List(
-        graphene.NonNull(RiskFactor), required=True, description="Heaviest first."
-    )
+    factors = items(RiskFactor, "factors", required=True, description="Heaviest first.")
 
 
 class NextBestAction(graphene.ObjectType):
     """Something the agent should do now, and why."""
 
-    kind = graphene.String(
+    kind = value(enums.ActionKind, "{v}.kind", required=True, description="What to do.")
+    priority = value(
+        graphene.Int, "{v}.priority", required=True, description="Higher first; 0 to 100."
+    )
+    reason = value(
+        graphene.String,
+        "{v}.reason",
         required=True,
-        description="APOLOGIZE_AND_COMPENSATE, PROACTIVE_DELIVERY_UPDATE,"
-        " ESCALATE_TO_LIVE_AGENT, ANSWER_OPEN_QUESTION, CONFIRM_REFUND_TIMING,"
-        " RECOVER_ABANDONED_CART or REQUEST_FEEDBACK.",
+        description="The facts behind it, in one line.",
     )
-    priority = graphene.Int(required=True, description="Higher first; 0 to 100.")
-    reason = graphene.String(required=True, description="The facts behind it, in one line.")
-    about = graphene.List(
-        graphene.NonNull(Reference), required=True, description="The records it concerns."
-    )
+    about = references("{v}.about", required=True, description="The records it concerns.")
 
 
 class SharedIdentity(graphene.ObjectType):
     """An identifier of this customer that other customers use too: confirm who is speaking."""
 
-    kind = graphene.String(required=True, description="phone, email, …")
-    value = graphene.String(required=True, description="Normalized value.")
-    other_customers = graphene.Int(required=True, description="How many others it identifies.")
-    customers = graphene.List(
-        graphene.NonNull(lambda: _customer()),
+    kind = value(enums.IdentityKind, "{v}.identity.kind", required=True, description="Its kind.")
+    value = value(
+        graphene.String, "{v}.identity.value", required=True, description="Normalized value."
+    )
+    other_customers = fields.value(
+        graphene.Int,
+        "size({v}.others)",
+        required=True,
+        description="How many others it identifies.",
+    )
+    customers = items(
+        "ctxapi.graphql.customer.Customer",
+        "others",
         required=True,
         description="The other customers, by id.",
     )
@@ -174,20 +299,25 @@ class SharedIdentity(graphene.ObjectType):
 class SharedProblem(graphene.ObjectType):
     """Other customers who recently reported a problem with the same product or parcel."""
 
-    about = graphene.Field(Reference, required=True, description="The product or shipment.")
-    other_customers = graphene.Int(required=True, description="How many other customers.")
-    last_reported_at = graphene.Field(DateTime, description="The latest such report.")
-    detail = graphene.String(required=True, description="One line for the agent.")
+    about = references("{v}.about", one=True, required=True, description="The product or shipment.")
+    other_customers = value(
+        graphene.Int, "{v}.others", required=True, description="How many other customers."
+    )
+    last_reported_at = time("lastAt", description="The latest such report.")
+    detail = value(
+        graphene.String, "{v}.detail", required=True, description="One line for the agent."
+    )
 
 
 class SharedContext(graphene.ObjectType):
     """What this customer has in common with others: what no single-customer view shows."""
 
-    shared_identities = graphene.List(
-        graphene.NonNull(SharedIdentity), required=True, description="By kind and value."
+    shared_identities = items(
+        SharedIdentity, "identities", required=True, description="By kind and value."
     )
-    problems = graphene.List(
-        graphene.NonNull(SharedProblem),
+    problems = items(
+        SharedProblem,
+        "problems",
         required=True,
         description="Products bought recently (most reports first, at most 5) and parcels.",
     )
@@ -196,25 +326,26 @@ class SharedContext(graphene.ObjectType):
 class Insights(graphene.ObjectType):
     """Signals and next best actions, computed in the same query as the rest of the context."""
 
-    as_of = graphene.Field(DateTime, required=True, description="The time they were computed for.")
-    value = graphene.Field(ValueInsight, required=True, description="Value and VIP status.")
-    effort = graphene.Field(EffortInsight, required=True, description="Customer effort.")
-    recovery = graphene.Field(
-        RecoveryBalance, required=True, description="Negatives against positives (default 12:1)."
+    as_of = time("asOf", required=True, description="The time they were computed for.")
+    value = part(ValueInsight, "value", required=True, description="Value and VIP status.")
+    effort = part(EffortInsight, "effort", required=True, description="Customer effort.")
+    recovery = part(
+        RecoveryBalance,
+        "recovery",
+        required=True,
+        description="Negatives against positives (default 12:1).",
     )
-    sentiment = graphene.Field(SentimentTrend, required=True, description="Sentiment trend.")
-    churn_risk = graphene.Field(ChurnRisk, required=True, description="Risk of leaving.")
-    next_best_actions = graphene.List(
-        graphene.NonNull(NextBestAction),
+    sentiment = part(SentimentTrend, "sentiment", required=True, description="Sentiment trend.")
+    churn_risk = part(ChurnRisk, "churn", required=True, description="Risk of leaving.")
+    next_best_actions = items(
+        NextBestAction,
+        "actions",
         required=True,
         description="What to do now, highest priority first.",
     )
-    shared = graphene.Field(
-        SharedContext, required=True, description="Identities and problems shared with others."
+    shared = part(
+        SharedContext,
+        "shared",
+        required=True,
+        description="Identities and problems shared with others.",
     )
-
-
-def _customer() -> type[graphene.ObjectType]:
-    from ctxapi.graphql.customer import Customer
-
-    return Customer

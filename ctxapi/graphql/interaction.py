@@ -4,44 +4,73 @@ from __future__ import annotations
 
 import graphene
 
+from ctxapi.graphql import enums
+from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Reference
 
 
 class Agent(graphene.ObjectType):
     """A support agent, or a bot."""
 
-    id = graphene.ID(required=True, description="External id.")
-    name = graphene.String(required=True, description="Display name.")
-    team = graphene.String(description="Team.")
-    bot = graphene.Boolean(required=True, description="True for a bot or IVR.")
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    name = value(graphene.String, "{v}.name", required=True, description="Display name.")
+    team = value(graphene.String, "{v}.team", description="Team.")
+    bot = value(
+        graphene.Boolean,
+        "coalesce({v}.bot, false)",
+        required=True,
+        description="True for a bot or IVR.",
+    )
 
 
 class Interaction(graphene.ObjectType):
     """One contact on one channel: a call, an email, a chat, a message, a visit."""
 
-    id = graphene.ID(required=True, description="External id.")
-    channel = graphene.String(
-        required=True,
-        description="phone, email, chat, sms, social, messaging, in_store or web.",
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    channel = value(enums.Channel, "{v}.channel", required=True, description="Its channel.")
+    direction = value(
+        enums.Direction, "{v}.direction", required=True, description="Who started it."
     )
-    direction = graphene.String(required=True, description="inbound or outbound.")
-    occurred_at = graphene.Field(DateTime, required=True, description="When it happened.")
-    summary = graphene.String(required=True, description="What the agent logged.")
-    topic = graphene.String(description="Topic, e.g. where_is_my_order.")
-    status = graphene.String(
-        required=True, description="open, resolved, unanswered, escalated or abandoned."
+    occurred_at = value(
+        DateTime, "toString({v}.occurredAt)", required=True, description="When it happened."
     )
-    sentiment = graphene.Float(description="From -1 (angry) to 1 (delighted).")
-    self_service = graphene.Boolean(required=True, description="Handled by a bot or IVR.")
-    responded_at = graphene.Field(DateTime, description="First response at.")
-    duration_seconds = graphene.Int(description="Length of a call or chat.")
-    agent = graphene.Field(Agent, description="Who handled it.")
-    identity = graphene.Field(
-        "ctxapi.graphql.customer.Identity", description="The identifier it came through."
+    summary = value(
+        graphene.String, "{v}.summary", required=True, description="What the agent logged."
     )
-    case = graphene.Field(lambda: Case, description="The case it belongs to.")
-    about = graphene.List(
-        graphene.NonNull(Reference),
+    topic = value(graphene.String, "{v}.topic", description="Topic, e.g. where_is_my_order.")
+    status = value(
+        enums.InteractionStatus, "{v}.status", required=True, description="Where it stands."
+    )
+    sentiment = value(
+        graphene.Float, "{v}.sentiment", description="From -1 (angry) to 1 (delighted)."
+    )
+    self_service = value(
+        graphene.Boolean, "{v}.selfService", required=True, description="Handled by a bot or IVR."
+    )
+    responded_at = value(DateTime, "toString({v}.respondedAt)", description="First response at.")
+    duration_seconds = value(
+        graphene.Int, "{v}.durationSeconds", description="Length of a call or chat."
+    )
+    agent = many(
+        lambda: Agent, "MATCH ({v})-[:HANDLED_BY]->({c}:Agent)", description="Who handled it."
+    )
+    identity = many(
+        "ctxapi.graphql.customer.Identity",
+        "MATCH ({v})-[:VIA]->({c}:Identity) MATCH ({c})-[{c}_l:IDENTIFIES]->(:Customer)"
+        "-[:HAD]->({v})",
+        binds=("l",),
+        description="The identifier it came through.",
+    )
+    case = many(
+        lambda: Case, "MATCH ({v})-[:PART_OF]->({c}:Case)", description="The case it belongs to."
+    )
+    about = many(
+        graphene.List(graphene.NonNull(Reference)),
+        "MATCH ({v})-[:ABOUT]->({c})"
+        " WITH {c}, [l IN labels({c}) WHERE l IN ['Order', 'Shipment', 'Return', 'Product']]"
+        "[0] AS {c}_type",
+        order=("{c}_type", "{c}.id"),
+        binds=("type",),
         required=True,
         description="Orders, shipments, returns or products it was about.",
     )
@@ -50,17 +79,23 @@ class Interaction(graphene.ObjectType):
 class Case(graphene.ObjectType):
     """One problem of a customer, however many contacts it takes."""
 
-    id = graphene.ID(required=True, description="External id.")
-    subject = graphene.String(required=True, description="What it is about.")
-    status = graphene.String(required=True, description="open, pending, resolved or closed.")
-    priority = graphene.String(required=True, description="low, normal, high or urgent.")
-    opened_at = graphene.Field(DateTime, required=True, description="Opened at.")
-    resolved_at = graphene.Field(DateTime, description="Resolved at.")
-    channels = graphene.List(
-        graphene.NonNull(graphene.String),
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    subject = value(graphene.String, "{v}.subject", required=True, description="What it is about.")
+    status = value(enums.CaseStatus, "{v}.status", required=True, description="Where it stands.")
+    priority = value(enums.Priority, "{v}.priority", required=True, description="How urgent.")
+    opened_at = value(DateTime, "toString({v}.openedAt)", required=True, description="Opened at.")
+    resolved_at = value(DateTime, "toString({v}.resolvedAt)", description="Resolved at.")
+    channels = value(
+        graphene.List(graphene.NonNull(enums.Channel)),
+        "COLLECT { MATCH ({v})<-[:PART_OF]-(i:Interaction)"
+        " WITH DISTINCT i.channel AS channel ORDER BY channel RETURN channel }",
         required=True,
         description="The channels its contacts used, alphabetically.",
     )
-    contacts = graphene.List(
-        graphene.NonNull(Interaction), required=True, description="Its contacts, newest first."
+    contacts = many(
+        graphene.List(graphene.NonNull(Interaction)),
+        "MATCH ({v})<-[:PART_OF]-({c}:Interaction)",
+        order=("{c}.occurredAt", "{c}.id"),
+        required=True,
+        description="Its contacts, newest first.",
     )

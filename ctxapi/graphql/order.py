@@ -4,44 +4,62 @@ from __future__ import annotations
 
 import graphene
 
+from ctxapi.graphql import enums
+from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Money
 
 
 class Product(graphene.ObjectType):
     """A product of the catalog."""
 
-    id = graphene.ID(required=True, description="External id.")
-    sku = graphene.String(required=True, description="Stock keeping unit (the external id).")
-    name = graphene.String(required=True, description="Product name.")
-    category = graphene.String(description="Catalog category.")
-    price = graphene.Field(Money, description="List price.")
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    sku = value(
+        graphene.String,
+        "{v}.id",
+        required=True,
+        description="Stock keeping unit (the external id).",
+    )
+    name = value(graphene.String, "{v}.name", required=True, description="Product name.")
+    category = value(graphene.String, "{v}.category", description="Catalog category.")
+    price = value(Money, "[{v}.priceMinor, {v}.currency]", description="List price.")
 
 
 class LineItem(graphene.ObjectType):
     """One line of an order."""
 
-    line = graphene.Int(required=True, description="Line number within the order, from 1.")
-    quantity = graphene.Int(required=True, description="Units ordered.")
-    unit_price = graphene.Field(Money, required=True, description="Price paid per unit.")
-    product = graphene.Field(Product, required=True, description="What was ordered.")
+    line = value(
+        graphene.Int,
+        "{v}_l.line",
+        required=True,
+        description="Line number within the order, from 1.",
+    )
+    quantity = value(graphene.Int, "{v}_l.quantity", required=True, description="Units ordered.")
+    unit_price = value(
+        Money, "[{v}_l.unitPriceMinor, {v}_cur]", required=True, description="Price paid per unit."
+    )
+    product = many(Product, "WITH {v} AS {c}", required=True, description="What was ordered.")
 
 
 class Shipment(graphene.ObjectType):
     """A parcel of an order and where it is."""
 
-    id = graphene.ID(required=True, description="External id.")
-    carrier = graphene.String(required=True, description="Carrier name.")
-    tracking_number = graphene.String(description="The carrier's tracking number.")
-    status = graphene.String(
-        required=True,
-        description="label_created, in_transit, out_for_delivery, delivered, delayed, exception"
-        " or returned.",
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    carrier = value(graphene.String, "{v}.carrier", required=True, description="Carrier name.")
+    tracking_number = value(
+        graphene.String, "{v}.trackingNumber", description="The carrier's tracking number."
     )
-    shipped_at = graphene.Field(DateTime, description="Handed to the carrier.")
-    promised_at = graphene.Field(DateTime, description="Delivery promised by.")
-    delivered_at = graphene.Field(DateTime, description="Delivered at.")
-    condition = graphene.String(description="ok or damaged, once delivered.")
-    late = graphene.Boolean(
+    status = value(enums.ShipmentStatus, "{v}.status", required=True, description="Where it is.")
+    shipped_at = value(DateTime, "toString({v}.shippedAt)", description="Handed to the carrier.")
+    promised_at = value(DateTime, "toString({v}.promisedAt)", description="Delivery promised by.")
+    delivered_at = value(DateTime, "toString({v}.deliveredAt)", description="Delivered at.")
+    condition = value(
+        enums.Condition, "{v}.condition", description="How it arrived, once delivered."
+    )
+    late = value(
+        graphene.Boolean,
+        "CASE WHEN {v}.promisedAt IS NULL THEN false"
+        " WHEN {v}.deliveredAt IS NOT NULL THEN {v}.deliveredAt > {v}.promisedAt"
+        " ELSE {v}.promisedAt < datetime() END",
         required=True,
         description="Delivered after its promise, or not delivered and the promise has passed.",
     )
@@ -50,35 +68,70 @@ class Shipment(graphene.ObjectType):
 class Return(graphene.ObjectType):
     """A return of an order and its refund."""
 
-    id = graphene.ID(required=True, description="External id.")
-    reason = graphene.String(required=True, description="Why it was returned.")
-    status = graphene.String(
-        required=True, description="requested, approved, received, refunded or rejected."
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    reason = value(graphene.String, "{v}.reason", required=True, description="Why it was returned.")
+    status = value(
+        enums.ReturnStatus, "{v}.status", required=True, description="Where the return stands."
     )
-    requested_at = graphene.Field(DateTime, required=True, description="Return requested at.")
-    received_at = graphene.Field(DateTime, description="Parcel received back at.")
-    refund = graphene.Field(Money, description="Refund amount, once decided.")
-    refunded_at = graphene.Field(DateTime, description="Refund paid at (null: pending).")
+    requested_at = value(
+        DateTime, "toString({v}.requestedAt)", required=True, description="Return requested at."
+    )
+    received_at = value(
+        DateTime, "toString({v}.receivedAt)", description="Parcel received back at."
+    )
+    refund = value(
+        Money, "[{v}.refundMinor, {v}.currency]", description="Refund amount, once decided."
+    )
+    refunded_at = value(
+        DateTime, "toString({v}.refundedAt)", description="Refund paid at (null: pending)."
+    )
 
 
 class Order(graphene.ObjectType):
     """An order (or an abandoned cart) with its lines, parcels and returns."""
 
-    id = graphene.ID(required=True, description="External id.")
-    number = graphene.String(required=True, description="The order number customers quote.")
-    placed_at = graphene.Field(DateTime, required=True, description="Placed at.")
-    status = graphene.String(
+    id = value(graphene.ID, "{v}.id", required=True, description="External id.")
+    number = value(
+        graphene.String,
+        "{v}.number",
         required=True,
-        description="abandoned, pending, paid, fulfilled, shipped, delivered, cancelled or"
-        " returned.",
+        description="The order number customers quote.",
     )
-    channel = graphene.String(description="web, app, store, phone or marketplace.")
-    total = graphene.Field(Money, required=True, description="Order total.")
-    customer = graphene.Field(
-        "ctxapi.graphql.customer.Customer", required=True, description="Who placed it."
+    placed_at = value(DateTime, "toString({v}.placedAt)", required=True, description="Placed at.")
+    status = value(
+        enums.OrderStatus, "{v}.status", required=True, description="Where the order stands."
     )
-    items = graphene.List(graphene.NonNull(LineItem), required=True, description="Its lines.")
-    shipments = graphene.List(graphene.NonNull(Shipment), required=True, description="Its parcels.")
-    returns = graphene.List(
-        graphene.NonNull(Return), required=True, description="Its returns, newest first."
+    channel = value(enums.SalesChannel, "{v}.channel", description="Where it was placed.")
+    total = value(
+        Money, "[{v}.totalMinor, {v}.currency]", required=True, description="Order total."
+    )
+    customer = many(
+        "ctxapi.graphql.customer.Customer",
+        "MATCH ({v})<-[:PLACED]-({c}:Customer)",
+        required=True,
+        description="Who placed it.",
+    )
+    items = many(
+        graphene.List(graphene.NonNull(LineItem)),
+        "MATCH ({v})-[{c}_l:CONTAINS]->({c}:Product) WITH {c}, {c}_l, {v}.currency AS {c}_cur",
+        order=("{c}_l.line", "{c}.id"),
+        ascending=True,
+        binds=("l", "cur"),
+        required=True,
+        description="Its lines.",
+    )
+    shipments = many(
+        graphene.List(graphene.NonNull(Shipment)),
+        "MATCH ({v})-[:SHIPPED_AS]->({c}:Shipment)",
+        order=("{c}.shippedAt", "{c}.id"),
+        ascending=True,
+        required=True,
+        description="Its parcels.",
+    )
+    returns = many(
+        graphene.List(graphene.NonNull(Return)),
+        "MATCH ({v})<-[:RETURNS]-({c}:Return)",
+        order=("{c}.requestedAt", "{c}.id"),
+        required=True,
+        description="Its returns, newest first.",
     )

@@ -16,16 +16,17 @@ from __future__ import annotations
 from typing import Any, LiteralString
 
 import graphene
-from graphql import GraphQLResolveInfo
 
-from ctxapi.graphql.compiler import compile_connection, decode_cursor, shape_page
-from ctxapi.graphql.errors import ClientError
-from ctxapi.graphql.insights import _customer
-from ctxapi.graphql.scalars import DateTime, Reference, connection
+from ctxapi.config import Settings
+from ctxapi.graphql import enums
+from ctxapi.graphql.compiler import decode_cursor, resolve_entry
+from ctxapi.graphql.fields import Entry, entry, many, value
+from ctxapi.graphql.insights import references, time
+from ctxapi.graphql.scalars import connection
+from ctxapi.model import OPEN_CASES, ProactiveReason
 
-REASONS = ("LATE_SHIPMENT", "REFUND_OVERDUE", "UNRESOLVED_CASE")
-
-QUEUE: LiteralString = """
+QUEUE: LiteralString = (
+    """
 WITH datetime($__now) AS now, $__t AS t
 UNWIND t.queue_tiers AS tier
 WITH now, t, tier, CASE WHEN $afterKey IS NOT NULL
@@ -68,7 +69,9 @@ CALL (now, t, tier, afterDue) {
       now - duration({days: t.case_follow_up_days + t.queue_days}))
     AND (afterDue IS NULL OR k.openedAt + duration({days: t.case_follow_up_days}) > afterDue
       OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
-    AND k.status IN ['open', 'pending']
+    AND k.status IN """
+    + OPEN_CASES
+    + """
     AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
       WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }
   WITH k, t ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
@@ -84,68 +87,67 @@ ORDER BY key, id LIMIT $limit
 WITH {customer: c, subject: subject, due: due, id: id, reason: reason, action: action,
   detail: detail, key: key, priority: duration.inSeconds(key, now).hours} AS root
 """
+)
 
 
 class ProactiveItem(graphene.ObjectType):
     """A customer to contact now, why, and what to do."""
 
-    customer = graphene.Field(lambda: _customer(), required=True, description="Who.")
-    reason = graphene.String(
-        required=True, description="LATE_SHIPMENT, REFUND_OVERDUE or UNRESOLVED_CASE."
-    )
-    action = graphene.String(
+    customer = many(
+        "ctxapi.graphql.customer.Customer",
+        "WITH {v}.customer AS {c}",
         required=True,
-        description="PROACTIVE_DELIVERY_UPDATE, CONFIRM_REFUND_TIMING or FOLLOW_UP_OPEN_CASE.",
+        description="Who.",
     )
-    detail = graphene.String(required=True, description="The facts, in one line.")
-    due_at = graphene.Field(DateTime, required=True, description="When it became due.")
-    priority = graphene.Int(
+    reason = value(
+        enums.ProactiveReason, "{v}.reason", required=True, description="Why they are queued."
+    )
+    action = value(enums.ActionKind, "{v}.action", required=True, description="What to do.")
+    detail = value(
+        graphene.String, "{v}.detail", required=True, description="The facts, in one line."
+    )
+    due_at = time("due", required=True, description="When it became due.")
+    priority = value(
+        graphene.Int,
+        "{v}.priority",
         required=True,
         description="Hours overdue, counting the tier head start: higher is more urgent.",
     )
-    about = graphene.Field(Reference, required=True, description="The parcel, return or case.")
+    about = references(
+        "{v}.subject", one=True, required=True, description="The parcel, return or case."
+    )
 
 
 ProactiveItemConnection = connection(ProactiveItem, "proactive contact", "most urgent first")
 
 
+def _queue_params(arguments: dict[str, Any], _settings: Settings) -> dict[str, Any]:
+    reasons = arguments.get("reasons")
+    after = arguments.get("after")
+    after_key, after_id = decode_cursor(after) if after else (None, None)
+    first = arguments.get("first")
+    return {
+        "reasons": list(ProactiveReason) if reasons is None else reasons,
+        "afterKey": after_key,
+        "afterId": after_id,
+        "limit": first + 1 if isinstance(first, int) else None,
+    }
+
+
+QUEUE_ENTRY = Entry(QUEUE, _queue_params, needs=("__now", "__t"))
+
+
 class ProactiveQueries(graphene.ObjectType):
     """Work for agents before the phone rings."""
 
-    proactive_queue = graphene.Field(
+    proactive_queue = entry(
         ProactiveItemConnection,
+        QUEUE_ENTRY,
+        resolve_entry,
         required=True,
         first=graphene.Int(default_value=20, description="How many (0 to 100)."),
         after=graphene.String(description="Cursor (endCursor of the previous page)."),
-        reasons=graphene.List(
-            graphene.NonNull(graphene.String),
-            description="Only these: LATE_SHIPMENT, REFUND_OVERDUE, UNRESOLVED_CASE.",
-        ),
+        reasons=graphene.List(graphene.NonNull(enums.ProactiveReason), description="Only these."),
         description="Customers to contact before they call, most urgent first. A customer"
         " with several due items appears once per item; totalCount is not computed (null).",
     )
-
-    @staticmethod
-    def resolve_proactive_queue(
-        _root: Any,
-        info: GraphQLResolveInfo,
-        first: int | None,
-        after: str | None = None,
-        reasons: list[str] | None = None,
-    ) -> dict[str, Any]:
-        if first is None or not 0 <= first <= 100:
-            raise ClientError("`first` must be between 0 and 100")
-        chosen = list(REASONS) if reasons is None else reasons
-        unknown = sorted(set(chosen) - set(REASONS))
-        if unknown:
-            raise ClientError("unknown reason(s): " + ", ".join(unknown))
-        after_key, after_id = decode_cursor(after) if after else (None, None)
-        compiled, page = compile_connection(info, "ProactiveItem", QUEUE, first)
-        params = compiled.params | {
-            "reasons": chosen,
-            "afterKey": after_key,
-            "afterId": after_id,
-            "limit": first + 1,
-        }
-        rows = info.context["db"].read(compiled.text, params)
-        return shape_page([row["result"] for row in rows], page)

@@ -8,7 +8,9 @@ from typing import Any
 import graphene
 from graphql import StringValueNode
 
+from ctxapi.graphql import enums
 from ctxapi.graphql.errors import ClientError
+from ctxapi.graphql.fields import value
 
 
 def _aware(value: Any) -> str:
@@ -90,6 +92,10 @@ def connection(
 class Reference(graphene.ObjectType):
     """Another record a contact or a piece of feedback is about."""
 
-    type = graphene.String(required=True, description="order, shipment, return, product, …")
-    id = graphene.ID(required=True, description="Its external id.")
-    label = graphene.String(description="A human handle: order number, tracking number, name.")
+    type = value(enums.ReferenceType, "toLower({v}_type)", required=True, description="What it is.")
+    id = value(graphene.ID, "{v}.id", required=True, description="Its external id.")
+    label = value(
+        graphene.String,
+        "coalesce({v}.number, {v}.trackingNumber, {v}.name, {v}.subject, {v}.reason, {v}.id)",
+        description="A human handle: order number, tracking number, name.",
+    )

@@ -8,9 +8,10 @@ import graphene
 from graphene.types.resolver import set_default_resolver
 from graphql import GraphQLResolveInfo, print_schema
 
-from ctxapi import __version__
 from ctxapi.graphql.customer import CustomerQueries
+from ctxapi.graphql.fields import registry
 from ctxapi.graphql.proactive import ProactiveQueries
+from ctxapi.version import __version__
 
 _COMPONENTS: LiteralString = (
     "CALL dbms.components() YIELD name, versions, edition "
@@ -54,12 +55,13 @@ class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
 
     @staticmethod
     def resolve_database(_root: Any, info: GraphQLResolveInfo) -> dict[str, str]:
-        db = info.context["db"]
+        db = info.context.db
         record = db.read(_COMPONENTS)[0]
         return {"name": db.name, "version": record["version"], "edition": record["edition"]}
 
 
 schema = graphene.Schema(query=Query, auto_camelcase=True)
+registry(schema.graphql_schema)  # every field has its Cypher spec: SpecError names any misfit
 
 
 def sdl() -> str:

@@ -3,17 +3,19 @@
 ``INSIGHTS`` is one fixed fragment. It runs once per customer inside the context query (so
 selecting insights adds no round trip), binds the customer's facts step by step — value,
 effort, experiences, sentiment — derives the churn risk and the next best actions from them,
-and returns one map that ``INSIGHT_FIELDS`` projects like any other node. Thresholds arrive
-as the map parameter ``$__t`` and the clock as ``$__now``, so the text never changes.
+and returns one map that the types of ``ctxapi.graphql.insights`` project like any other
+node. Thresholds arrive as the map parameter ``$__t`` and the clock as ``$__now``, so the
+text never changes.
 """
 
 from __future__ import annotations
 
 from typing import LiteralString
 
-from ctxapi.graphql.specs import Many, Spec, Value
+from ctxapi.model import OPEN_CASES
 
-INSIGHTS_FACTS: LiteralString = """
+INSIGHTS_FACTS: LiteralString = (
+    """
 CALL ({v}) {
   WITH {v} AS cu, datetime($__now) AS now, $__t AS t
   WITH cu, now, t, now - duration({days: t.window_days}) AS since
@@ -22,10 +24,14 @@ CALL ({v}) {
     COLLECT { MATCH (cu)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return {status: 'refunded'})
       RETURN coalesce(r.refundMinor, 0) } AS refunds,
     COLLECT { MATCH (cu)-[:OPENED]->(k:Case)
-      WHERE k.openedAt >= since OR k.status IN ['open', 'pending']
+      WHERE k.openedAt >= since OR k.status IN """
+    + OPEN_CASES
+    + """
       WITH k, COLLECT { MATCH (k)<-[:PART_OF]-(i:Interaction)
         WITH i ORDER BY i.occurredAt, i.id RETURN i } AS contacts
-      RETURN {node: k, open: k.status IN ['open', 'pending'], contacts: size(contacts),
+      RETURN {node: k, open: k.status IN """
+    + OPEN_CASES
+    + """, contacts: size(contacts),
         switches: size([x IN range(1, size(contacts) - 1)
           WHERE contacts[x].channel <> contacts[x - 1].channel]),
         botToAgent: size(contacts) > 1 AND coalesce(contacts[0].selfService, false)
@@ -75,7 +81,9 @@ CALL ({v}) {
   WITH *,
     COLLECT {
       CALL (cu, since, now, t) {
-        MATCH (cu)-[:OPENED]->(k:Case) WHERE k.status IN ['open', 'pending']
+        MATCH (cu)-[:OPENED]->(k:Case) WHERE k.status IN """
+    + OPEN_CASES
+    + """
         RETURN {kind: 'UNRESOLVED_CASE', at: k.openedAt, node: k, ongoing: true,
           label: 'unresolved case ' + k.id,
           detail: 'case ' + k.id + ' ' + k.status + ' since ' + toString(date(k.openedAt))
@@ -352,132 +360,4 @@ CALL ({v}) {
   } AS {c}
 }
 """
-
-INSIGHTS = Many(INSIGHTS_FACTS, "Insights", one=True, needs=("__now", "__t", "__points"))
-
-#: Labels an insight's node may carry; its ``Reference.type`` is the first of its labels listed.
-_LABELS = "['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']"
-
-
-def _references(source: str, *, one: bool = False) -> Many:
-    """References to the nodes in ``source`` (a list, or one node when ``one``)."""
-    match = ("WITH " + source + " AS {c}" if one else "UNWIND " + source + " AS {c}") + (
-        " WITH {c}, [l IN labels({c}) WHERE l IN " + _LABELS + "][0] AS {c}_type"
-    )
-    return Many(match, "Reference", one=one)
-
-
-def _part(key: str, target: str) -> Many:
-    return Many("WITH {v}." + key + " AS {c}", target, one=True)
-
-
-def _time(key: str) -> Value:
-    return Value("toString({v}." + key + ")")
-
-
-INSIGHT_FIELDS: dict[str, dict[str, Spec]] = {
-    "Insights": {
-        "asOf": _time("asOf"),
-        "value": _part("value", "ValueInsight"),
-        "effort": _part("effort", "EffortInsight"),
-        "recovery": _part("recovery", "RecoveryBalance"),
-        "sentiment": _part("sentiment", "SentimentTrend"),
-        "churnRisk": _part("churn", "ChurnRisk"),
-        "nextBestActions": Many("UNWIND {v}.actions AS {c}", "NextBestAction"),
-        "shared": _part("shared", "SharedContext"),
-    },
-    "ValueInsight": {
-        "lifetimeValue": Value("[{v}.net, {v}.currency]", money=True),
-        "grossSales": Value("[{v}.gross, {v}.currency]", money=True),
-        "refunded": Value("[{v}.refunded, {v}.currency]", money=True),
-        "orderCount": Value("{v}.orders"),
-        "ordersLastYear": Value("{v}.lastYear"),
-        "lastOrderAt": _time("lastOrderAt"),
-        "daysSinceLastOrder": Value("{v}.days"),
-        "tier": Value("{v}.tier"),
-        "vip": Value("size({v}.because) > 0"),
-        "vipReasons": Value("{v}.because"),
-    },
-    "EffortInsight": {
-        "score": Value("{v}.score"),
-        "level": Value("{v}.level"),
-        "cases": Value("{v}.cases"),
-        "contactsPerCase": Value("{v}.perCase"),
-        "channelSwitches": Value("{v}.switches"),
-        "repeatContacts": Value("{v}.repeats"),
-        "selfServiceToAgent": Value("{v}.botToAgent"),
-        "selfServiceFailures": Value("{v}.botFailures"),
-        "unansweredQuestions": Value("{v}.unanswered"),
-        "avgFirstResponseMinutes": Value("{v}.firstResponse"),
-        "avgResolutionHours": Value("{v}.resolution"),
-    },
-    "RecoveryBalance": {
-        "positives": Value("{v}.positives"),
-        "negatives": Value("{v}.negatives"),
-        "ratio": Value("{v}.ratio"),
-        "balance": Value("{v}.balance"),
-        "recovered": Value("{v}.balance >= 0"),
-        "openNegatives": Many("UNWIND {v}.open AS {c}", "Experience"),
-    },
-    "Experience": {
-        "kind": Value("{v}.kind"),
-        "at": _time("at"),
-        "ongoing": Value("{v}.ongoing"),
-        "label": Value("{v}.label"),
-        "detail": Value("{v}.detail"),
-        "about": _references("{v}.node", one=True),
-    },
-    "SentimentTrend": {
-        "direction": Value("{v}.direction"),
-        "latest": Value("{v}.current"),
-        "previous": Value("{v}.previous"),
-        "points": Many("UNWIND {v}.points AS {c}", "SentimentPoint"),
-    },
-    "SentimentPoint": {
-        "at": _time("at"),
-        "score": Value("{v}.score"),
-        "about": _references("{v}.node", one=True),
-    },
-    "ChurnRisk": {
-        "score": Value("{v}.score"),
-        "level": Value("{v}.level"),
-        "reasons": Value("[x IN {v}.factors | x.detail]"),
-        "factors": Many("UNWIND {v}.factors AS {c}", "RiskFactor"),
-    },
-    "RiskFactor": {
-        "code": Value("{v}.code"),
-        "weight": Value("{v}.weight"),
-        "detail": Value("{v}.detail"),
-    },
-    "NextBestAction": {
-        "kind": Value("{v}.kind"),
-        "priority": Value("{v}.priority"),
-        "reason": Value("{v}.reason"),
-        "about": _references("{v}.about"),
-    },
-    "SharedContext": {
-        "sharedIdentities": Many("UNWIND {v}.identities AS {c}", "SharedIdentity"),
-        "problems": Many("UNWIND {v}.problems AS {c}", "SharedProblem"),
-    },
-    "SharedIdentity": {
-        "kind": Value("{v}.identity.kind"),
-        "value": Value("{v}.identity.value"),
-        "otherCustomers": Value("size({v}.others)"),
-        "customers": Many("UNWIND {v}.others AS {c}", "Customer"),
-    },
-    "SharedProblem": {
-        "about": _references("{v}.about", one=True),
-        "otherCustomers": Value("{v}.others"),
-        "lastReportedAt": _time("lastAt"),
-        "detail": Value("{v}.detail"),
-    },
-    "ProactiveItem": {
-        "customer": Many("WITH {v}.customer AS {c}", "Customer", one=True),
-        "reason": Value("{v}.reason"),
-        "action": Value("{v}.action"),
-        "detail": Value("{v}.detail"),
-        "dueAt": _time("due"),
-        "priority": Value("{v}.priority"),
-        "about": _references("{v}.subject", one=True),
-    },
-}
+)

@@ -12,12 +12,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from threading import Lock
 from typing import Any
 
 import orjson
-from flask import Response, current_app, g, render_template_string, request, url_for
+from flask import Response, current_app, g, request
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -31,9 +30,10 @@ from graphql import (
     validate,
 )
 
-from ctxapi.config import PROJECT_ROOT
 from ctxapi.db import QUERY_LOG, DatabaseUnavailable
+from ctxapi.graphql.context import Context
 from ctxapi.graphql.errors import ClientError, ErrorCode
+from ctxapi.graphql.graphiql import graphiql_page
 
 log = logging.getLogger(__name__)
 
@@ -236,11 +236,7 @@ class GraphQLView:
             document,
             variable_values=params["variables"],
             operation_name=params["operationName"],
-            context_value={
-                "db": state.db,
-                "settings": state.settings,
-                "request_id": g.request_id,
-            },
+            context_value=Context(db=state.db, settings=state.settings, request_id=g.request_id),
         )
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
@@ -250,6 +246,9 @@ class GraphQLView:
             code = (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT.value)
         elif isinstance(original, ClientError):
             code = original.code.value
+        elif isinstance(original, GraphQLError):
+            # A variable that does not coerce (a value outside an enum …): the client's input.
+            code = ErrorCode.BAD_USER_INPUT.value
         elif isinstance(original, DatabaseUnavailable):
             code = ErrorCode.UNAVAILABLE.value
             formatted["message"] = original.public_message()
@@ -289,52 +288,3 @@ def _json_param(value: str | None, name: str) -> Any:
         return orjson.loads(value)
     except orjson.JSONDecodeError:
         raise RequestError(f"`{name}` is not valid JSON.", ErrorCode.BAD_REQUEST) from None
-
-
-_GRAPHIQL_HTML = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>ctxapi · GraphiQL</title>
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="{{ static('graphiql.min.css') }}">
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <script src="{{ static('react.production.min.js') }}"></script>
-  <script src="{{ static('react-dom.production.min.js') }}"></script>
-  <script src="{{ static('graphiql.min.js') }}"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: {{ endpoint | tojson }} });
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, {
-        fetcher,
-        defaultQuery: {{ default_query | tojson }},
-        variables: {{ default_variables | tojson }},
-      })
-    );
-  </script>
-</body>
-</html>
-"""
-
-HEADLINE_QUERY = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
-DEFAULT_VARIABLES = '{"email": "sofia.marquez@example.com"}'
-
-
-@cache
-def _default_query() -> str:
-    """The headline query, read once per process."""
-    return HEADLINE_QUERY.read_text() if HEADLINE_QUERY.exists() else "{ apiVersion }"
-
-
-def graphiql_page() -> Response:
-    """GraphiQL, served from assets shipped in the package (no CDN needed)."""
-    html = render_template_string(
-        _GRAPHIQL_HTML,
-        static=lambda name: url_for("graphiql_static", filename=name),
-        endpoint=url_for("graphql"),
-        default_query=_default_query(),
-        default_variables=DEFAULT_VARIABLES,
-    )
-    return Response(html, mimetype="text/html")

@@ -40,19 +40,12 @@ CATEGORIES = ("jackets", "boots", "backpacks", "tents", "base layers", "gloves",
 COUNTRIES = (("DE", "Berlin"), ("FR", "Lyon"), ("NL", "Utrecht"), ("GB", "Leeds"), ("US", "Austin"))
 CARRIERS = ("DHL", "UPS", "DPD", "PostNL", "GLS")
 RETURN_REASONS = (
-    "too small",
-    "too large",
-    "damaged on arrival",
-    "not as described",
-    "changed mind",
-)
+    "too small", "too large", "damaged on arrival", "not as described", "changed mind",
+)  # fmt: skip
 TOPICS = {
-    "late": "where_is_my_order",
-    "damaged": "damaged_item",
-    "return": "return_refund",
-    "question": "pre_purchase_question",
-    "account": "account",
-}
+    "late": "where_is_my_order", "damaged": "damaged_item", "return": "return_refund",
+    "question": "pre_purchase_question", "account": "account",
+}  # fmt: skip
 ROUTINE = (
     "asked about sizing", "updated delivery address", "asked about opening hours",
     "changed newsletter preferences", "asked for an invoice copy", "loyalty points question",

@@ -22,6 +22,7 @@ from typing import Any, LiteralString
 
 import orjson
 
+from ctxapi.model import MAY_FALL_DUE
 from ctxapi.seeding import records as r
 
 #: Labels a reference may point at, each with its existence check (labels are allow-listed
@@ -77,22 +78,15 @@ def _typed_target(types: dict[str, str]) -> LiteralString:
         "MATCH (t:" + label + " {id: ref.id}) WHERE ref.type = '" + kind + "' RETURN t"
         for kind, label in types.items()
     ]
-    # Labels and type names come from the allow-lists in records.py, never from input.
+    # Labels and type names come from the allow-lists in ctxapi.model, never from input.
     return "\n      " + "\n      UNION\n      ".join(branches) + "\n    "
 
 
-# While a parcel, return or case may still fall due it carries its customer's tier, so the
-# proactive queue's indexes (migration 0003) hold only those; settled, it loses the copy.
-_MAY_FALL_DUE: dict[str, LiteralString] = {
-    "Shipment": "x.deliveredAt IS NULL AND NOT x.status IN ['delivered', 'returned']",
-    "Return": "x.status = 'received'",
-    "Case": "x.status IN ['open', 'pending']",
-}
-
-
-def _queue_tier(label: str, item: LiteralString, tier: LiteralString) -> LiteralString:
+def _queue_tier(label: LiteralString, item: LiteralString, tier: LiteralString) -> LiteralString:
     """``SET`` the queue tier of ``item`` (a ``label`` node) to ``tier`` while it may fall due."""
-    condition = _MAY_FALL_DUE[label].replace("x.", item + ".")
+    # While an item may still fall due it carries its customer's tier, so the proactive
+    # queue's indexes (migration 0003) hold only those; settled, it loses the copy.
+    condition = MAY_FALL_DUE[label].replace("x.", item + ".")
     return "SET " + item + ".queueTier = CASE WHEN " + condition + " THEN " + tier + " END"
 
 

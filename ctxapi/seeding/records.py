@@ -8,7 +8,7 @@ minor units (``12990`` for 129.90 EUR) with its currency, identities normalized.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from marshmallow import (
@@ -21,63 +21,40 @@ from marshmallow import (
     validates_schema,
 )
 
-from ctxapi.identity import KINDS, IdentityError, normalize
+from ctxapi import model as m
+from ctxapi.identity import IdentityError, normalize
 
-CHANNELS = ("phone", "email", "chat", "sms", "social", "messaging", "in_store", "web")
-DIRECTIONS = ("inbound", "outbound")
-TIERS = ("standard", "silver", "gold", "vip")
-ORDER_STATUSES = (
-    "abandoned", "pending", "paid", "fulfilled", "shipped", "delivered", "cancelled", "returned"
-)  # fmt: skip
-ORDER_CHANNELS = ("web", "app", "store", "phone", "marketplace")
-SHIPMENT_STATUSES = (
-    "label_created", "in_transit", "out_for_delivery", "delivered", "delayed", "exception",
-    "returned",
-)  # fmt: skip
-CONDITIONS = ("ok", "damaged")
-RETURN_STATUSES = ("requested", "approved", "received", "refunded", "rejected")
-CASE_STATUSES = ("open", "pending", "resolved", "closed")
-PRIORITIES = ("low", "normal", "high", "urgent")
-INTERACTION_STATUSES = ("open", "resolved", "unanswered", "escalated", "abandoned")
-FEEDBACK_KINDS = ("csat", "nps", "ces", "review")
-#: The inclusive score range of each feedback kind.
-SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7), "review": (1, 5)}
-#: What an interaction may be ``about`` and what feedback may ``rate``: type → node label.
-ABOUT_TYPES = {"order": "Order", "shipment": "Shipment", "return": "Return", "product": "Product"}
-RATES_TYPES = {"interaction": "Interaction", "case": "Case", "order": "Order", "product": "Product"}
 
-# ISO 4217 currencies whose minor unit is not 1/100.
-_MINOR_DIGITS = {
-    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "PYG": 0, "UGX": 0, "XAF": 0, "XOF": 0,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
-}  # fmt: skip
+def _values(kind: type[StrEnum]) -> tuple[str, ...]:
+    """The stored values of a closed set of the model, for ``validate.OneOf``."""
+    return tuple(member.value for member in kind)
+
+
+CHANNELS = _values(m.Channel)
+DIRECTIONS = _values(m.Direction)
+TIERS = _values(m.Tier)
+ORDER_STATUSES = _values(m.OrderStatus)
+ORDER_CHANNELS = _values(m.SalesChannel)
+SHIPMENT_STATUSES = _values(m.ShipmentStatus)
+CONDITIONS = _values(m.Condition)
+RETURN_STATUSES = _values(m.ReturnStatus)
+CASE_STATUSES = _values(m.CaseStatus)
+PRIORITIES = _values(m.Priority)
+INTERACTION_STATUSES = _values(m.InteractionStatus)
+FEEDBACK_KINDS = _values(m.FeedbackKind)
+ADDRESS_KINDS = _values(m.AddressKind)
+IDENTITY_KINDS = _values(m.IdentityKind)
+ABOUT_TYPES = m.ABOUT_TYPES
+RATES_TYPES = m.RATES_TYPES
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-def minor_digits(currency: str) -> int:
-    """How many decimal places the currency's amounts have (2 for most)."""
-    return _MINOR_DIGITS.get(currency, 2)
-
-
 def to_minor_units(amount: str, currency: str) -> int:
-    """``"129.90", "EUR"`` → ``12990``; more decimals than the currency has is an error."""
+    """The model's ``to_minor_units``, its error as a marshmallow ValidationError."""
     try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise ValidationError(f"{amount!r} is not a decimal amount") from None
-    if not value.is_finite():
-        raise ValidationError(f"{amount!r} is not a decimal amount")
-    digits = minor_digits(currency)
-    scaled = value.scaleb(digits)
-    if scaled != scaled.to_integral_value():
-        raise ValidationError(f"{amount!r} has more than {digits} decimals for {currency}")
-    return int(scaled)
-
-
-def format_minor_units(minor: int, currency: str) -> str:
-    """``12990, "EUR"`` → ``"129.90"`` (the inverse of to_minor_units)."""
-    digits = minor_digits(currency)
-    return f"{Decimal(minor).scaleb(-digits):.{digits}f}"
+        return m.to_minor_units(amount, currency)
+    except m.MoneyError as error:
+        raise ValidationError(str(error)) from None
 
 
 class Money(fields.String):
@@ -181,7 +158,7 @@ class AddressRecord(RecordSchema):
 
     id = _id()
     customer = _ref(required=True)
-    kind = fields.String(load_default="shipping", validate=validate.OneOf(("shipping", "billing")))
+    kind = fields.String(load_default="shipping", validate=validate.OneOf(ADDRESS_KINDS))
     line1 = fields.String(required=True)
     line2 = fields.String()
     city = fields.String(required=True)
@@ -200,7 +177,7 @@ class IdentityRecord(RecordSchema):
     """
 
     customer = _ref(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(IDENTITY_KINDS))
     value = fields.String(required=True)
     region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$"))
     source = fields.String(load_default="import")
@@ -313,7 +290,7 @@ class IdentityRef(Schema):
     class Meta:
         unknown = RAISE
 
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(IDENTITY_KINDS))
     value = fields.String(required=True)
     region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$"))
 
@@ -381,8 +358,8 @@ class FeedbackRecord(RecordSchema):
     @validates_schema
     def score_in_range(self, record: dict[str, Any], **_: Any) -> None:
         kind, score = record.get("kind"), record.get("score")
-        if kind in SCORE_RANGES and score is not None:
-            low, high = SCORE_RANGES[kind]
+        if kind in FEEDBACK_KINDS and score is not None:
+            low, high = m.SCORE_RANGES[m.FeedbackKind(kind)]
             if not low <= score <= high:
                 raise ValidationError(
                     {"score": [f"a {kind} score is {low} to {high}, got {score}"]}

@@ -1,0 +1,17 @@
+"""What every resolver gets as ``info.context``: the database, the settings, the request id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ctxapi.config import Settings
+from ctxapi.db import Database
+
+
+@dataclass(frozen=True)
+class Context:
+    """The request's context (typed, so the one place that sends Cypher is type-checked)."""
+
+    db: Database
+    settings: Settings
+    request_id: str

@@ -1,0 +1,284 @@
+"""Each GraphQL field declared once: its graphene field and the Cypher fragment that reads it.
+
+A domain module declares a compiled field with ``value`` (a scalar read from the node ``{v}``)
+or ``many`` (rows ``{c}`` reached from ``{v}``: a list, one object, or a connection page —
+which one follows from the field's GraphQL type). Both return an ordinary graphene ``Field``
+that carries its spec, so the SDL and the Cypher can never drift apart. ``registry`` reads
+the specs back from the built schema and proves, once per schema:
+
+- every field of every type the compiler can reach has a spec, and every spec's type fits
+  (a money read is typed ``Money``, a list fragment an object, list or connection);
+- every side binding a fragment reads (``{v}_l``, ``{v}_cur``, ``{v}_type``) is declared in
+  ``binds`` by every fragment that reaches that type, and appears in its text;
+- a fragment uses no placeholder but ``{v}``, ``{c}``, ``{p}`` and declared side bindings,
+  and every ``filters`` key is an argument of its field.
+
+Side bindings are named after what they hold: ``l`` the relationship that reached the node
+(an identity's link, an order line), ``cur`` the parent order's currency, ``type`` the label
+of a reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import Any, LiteralString
+
+import graphene
+from graphene.utils.str_converters import to_camel_case
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A scalar read from the node ``{v}``; ``money`` (set from the type) reads a pair
+    ``[minor units, currency]``."""
+
+    expr: LiteralString
+    money: bool = False
+
+
+@dataclass(frozen=True)
+class Many:
+    """Rows ``{c}`` of ``target`` reached from ``{v}``, newest first by ``order``.
+
+    ``filters`` maps a GraphQL argument to a condition on ``{c}`` using ``{p}`` for its value.
+    ``ascending`` lists oldest (or lowest) first, for addresses, lines and parcels. ``binds``
+    names the side bindings (``{c}_l`` …) the fragment makes for its target's fields; ``needs``
+    the parameters it reads from the request context (``$__now``, ``$__t`` …). ``target``,
+    ``one`` (keep the first row) and ``connection`` (paged with ``first``/``after``) are
+    filled in from the field's GraphQL type.
+    """
+
+    match: LiteralString
+    order: tuple[LiteralString, LiteralString] | None = None
+    filters: Mapping[str, LiteralString] = field(default_factory=dict)
+    ascending: bool = False
+    needs: tuple[str, ...] = ()
+    binds: tuple[str, ...] = ()
+    target: str = ""
+    one: bool = False
+    connection: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A root field: ``seek`` binds ``root`` (one row per result, in order) from the parameters
+    ``params(arguments, settings)`` returns. A connection's seek gives each row ``root.key``
+    and ``root.id`` as its cursor. ``ambiguous`` words the error when a field typed as one
+    object finds several (it gets the parameters and the count)."""
+
+    seek: LiteralString
+    params: Callable[[dict[str, Any], Any], dict[str, Any]]
+    ambiguous: Callable[[dict[str, Any], int], str] | None = None
+    needs: tuple[str, ...] = ()
+    target: str = ""
+    kind: str = ""  # "one", "list" or "connection", from the GraphQL type
+
+
+Spec = Value | Many
+
+_SPEC = "_ctxapi_spec"
+
+
+def _field(type_: Any, spec: Spec | Entry, **kwargs: Any) -> graphene.Field:
+    declared = graphene.Field(type_, **kwargs)
+    setattr(declared, _SPEC, spec)
+    return declared
+
+
+def value(type_: Any, expr: LiteralString, **kwargs: Any) -> graphene.Field:
+    """A field read by the Cypher expression ``expr`` on ``{v}`` (graphene Field arguments
+    such as ``required`` and ``description`` pass through)."""
+    return _field(type_, Value(expr), **kwargs)
+
+
+def many(
+    type_: Any,
+    match: LiteralString,
+    *,
+    order: tuple[LiteralString, LiteralString] | None = None,
+    filters: Mapping[str, LiteralString] | None = None,
+    ascending: bool = False,
+    needs: tuple[str, ...] = (),
+    binds: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> graphene.Field:
+    """A field whose rows ``match`` reaches from ``{v}`` (see ``Many``)."""
+    spec = Many(match, order, filters or {}, ascending, needs, binds)
+    return _field(type_, spec, **kwargs)
+
+
+def entry(type_: Any, spec: Entry, resolver: Callable[..., Any], **kwargs: Any) -> graphene.Field:
+    """A root field compiled from ``spec`` and answered by ``resolver``."""
+    return _field(type_, spec, resolver=resolver, **kwargs)
+
+
+# -- the registry -----------------------------------------------------------------------------
+class SpecError(Exception):
+    """A field and its Cypher spec do not fit together (found when the schema is built)."""
+
+
+@dataclass
+class Registry:
+    """Every compiled field's spec by GraphQL type and field name, and the root entries."""
+
+    fields: dict[str, dict[str, Spec]]
+    entries: dict[str, Entry]
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z]+)\}(_[a-z]+)?")
+
+
+def connection_node(type_: GraphQLObjectType) -> GraphQLObjectType | None:
+    """The node type of a ``…Connection`` type (edges { node } and pageInfo), else None."""
+    if "edges" not in type_.fields or "pageInfo" not in type_.fields:
+        return None
+    edge = get_named_type(type_.fields["edges"].type)
+    assert isinstance(edge, GraphQLObjectType)
+    node = get_named_type(edge.fields["node"].type)
+    return node if isinstance(node, GraphQLObjectType) else None
+
+
+def _declared(type_: GraphQLObjectType) -> dict[str, Spec | Entry]:
+    graphene_type = getattr(type_, "graphene_type", None)
+    if graphene_type is None:
+        return {}
+    found: dict[str, Spec | Entry] = {}
+    for attname, declared in graphene_type._meta.fields.items():
+        spec = getattr(declared, _SPEC, None)
+        if spec is not None:
+            found[declared.name or to_camel_case(attname)] = spec
+    return found
+
+
+def _shape_of(gql: GraphQLField) -> tuple[str, GraphQLObjectType | None]:
+    """("one" | "list" | "connection" | "scalar", object type) of a field's type."""
+    inner = gql.type.of_type if isinstance(gql.type, GraphQLNonNull) else gql.type
+    named = get_named_type(inner)
+    if not isinstance(named, GraphQLObjectType):
+        return "scalar", None
+    if isinstance(inner, GraphQLList):
+        return "list", named
+    node = connection_node(named)
+    if node is not None:
+        return "connection", node
+    return "one", named
+
+
+@cache
+def registry(schema: GraphQLSchema) -> Registry:
+    """The specs of ``schema``, checked (SpecError names every misfit)."""
+    problems: list[str] = []
+    entries: dict[str, Entry] = {}
+    specs: dict[str, dict[str, Spec]] = {}
+    reached: dict[str, list[tuple[str, tuple[str, ...]]]] = {}  # type → (via, binds)
+    query = schema.query_type
+    assert query is not None
+    for name, spec in _declared(query).items():
+        if not isinstance(spec, Entry):
+            problems.append(f"Query.{name}: a root field is declared with entry()")
+            continue
+        kind, target = _shape_of(query.fields[name])
+        if target is None:
+            problems.append(f"Query.{name}: an entry returns objects")
+            continue
+        entries[name] = replace(spec, target=target.name, kind=kind)
+        reached.setdefault(target.name, []).append((f"Query.{name}", ()))
+    pending = list(reached)
+    while pending:
+        type_name = pending.pop()
+        if type_name in specs:
+            continue
+        object_type = schema.get_type(type_name)
+        assert isinstance(object_type, GraphQLObjectType)
+        declared = _declared(object_type)
+        specs[type_name] = {}
+        for name, gql in object_type.fields.items():
+            where = f"{type_name}.{name}"
+            found = declared.get(name)
+            kind, target = _shape_of(gql)
+            if found is None:
+                problems.append(f"{where}: no Cypher spec (declare it with value() or many())")
+            elif isinstance(found, Entry):
+                problems.append(f"{where}: entry() is for root fields only")
+            elif isinstance(found, Value):
+                money = target is not None and target.name == "Money"
+                if target is not None and not money:
+                    problems.append(f"{where}: an object field needs many(), not value()")
+                specs[type_name][name] = replace(found, money=money)
+            elif target is None:
+                problems.append(f"{where}: a scalar field needs value(), not many()")
+            else:
+                resolved = replace(
+                    found, target=target.name, one=kind == "one", connection=kind == "connection"
+                )
+                specs[type_name][name] = resolved
+                problems.extend(_check_many(where, resolved, gql))
+                reached.setdefault(target.name, []).append((where, found.binds))
+                pending.append(target.name)
+        for name in set(declared) - set(object_type.fields):
+            problems.append(f"{type_name}.{name}: a spec without a field")
+    for type_name, type_specs in specs.items():
+        problems.extend(_check_bindings(type_name, type_specs, reached[type_name]))
+    for type_ in schema.type_map.values():
+        if isinstance(type_, GraphQLObjectType) and type_.name not in specs and type_ is not query:
+            stray = sorted(_declared(type_))
+            if stray:
+                problems.append(f"{type_.name}: specs on a type no entry reaches: {stray}")
+    if problems:
+        raise SpecError("fields and Cypher specs do not fit:\n  " + "\n  ".join(problems))
+    return Registry(specs, entries)
+
+
+def _placeholders(text: str) -> list[tuple[str, str]]:
+    return [(m.group(1), (m.group(2) or "")[1:]) for m in _PLACEHOLDER.finditer(text)]
+
+
+def _check_many(where: str, spec: Many, gql: GraphQLField) -> list[str]:
+    problems = []
+    texts = [spec.match, *(spec.order or ()), *spec.filters.values()]
+    made = {side for name, side in _placeholders(spec.match) if name == "c" and side}
+    for name, side in (p for text in texts for p in _placeholders(text)):
+        if name not in ("v", "c", "p"):
+            problems.append(f"{where}: unknown placeholder {{{name}}}")
+        elif side and name == "c" and side not in spec.binds:
+            problems.append(f"{where}: uses {{c}}_{side} without binds=({side!r},)")
+    for side in spec.binds:
+        if side not in made:
+            problems.append(f"{where}: binds {side!r} but its match never makes {{c}}_{side}")
+    for argument in spec.filters:
+        if argument not in gql.args:
+            problems.append(f"{where}: filter on {argument!r}, which is not an argument")
+    if spec.connection and not {"first", "after"} <= set(gql.args):
+        problems.append(f"{where}: a connection takes `first` and `after`")
+    return problems
+
+
+def _check_bindings(
+    type_name: str, specs: dict[str, Spec], via: list[tuple[str, tuple[str, ...]]]
+) -> list[str]:
+    """Every ``{v}_x`` a field of ``type_name`` reads is bound by every way to reach it."""
+    problems = []
+    for name, spec in specs.items():
+        texts = [spec.expr] if isinstance(spec, Value) else [spec.match, *(spec.order or ())]
+        for placeholder, side in (p for text in texts for p in _placeholders(text)):
+            if isinstance(spec, Value) and placeholder != "v":
+                problems.append(f"{type_name}.{name}: unknown placeholder {{{placeholder}}}")
+            if placeholder != "v" or not side:
+                continue
+            for where, binds in via:
+                if side not in binds:
+                    problems.append(
+                        f"{type_name}.{name} reads {{v}}_{side}, which {where} does not bind"
+                    )
+    return problems

@@ -1,0 +1,391 @@
+"""The graph's vocabulary: every closed set of values, money, and the status sets rules share.
+
+The loader validates records against these sets, the API publishes them as GraphQL enums, the
+thresholds check tiers against them, and the Cypher fragments that need a set as a literal
+take it from here (checked at import against the enum). Neither ``ctxapi.graphql`` nor
+``ctxapi.seeding`` owns this module; both import it.
+
+A member's name is its GraphQL enum value (``SCREAMING_CASE``); its value is what the graph
+stores (and what export files carry): ``Tier.VIP`` is stored as ``"vip"``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import LiteralString
+
+
+class Vocabulary(StrEnum):
+    """A closed set of the graph; ``description`` is what a member means (GraphQL shows it)."""
+
+    @property
+    def description(self) -> str:
+        """The member's meaning, or else the value the graph stores."""
+        return MEANINGS.get(self) or f"Stored as `{self.value}`."
+
+
+# -- what the graph stores ----------------------------------------------------------------------
+class Tier(Vocabulary):
+    """A customer's loyalty tier, as the source system gives it."""
+
+    STANDARD = "standard"
+    SILVER = "silver"
+    GOLD = "gold"
+    VIP = "vip"
+
+
+class IdentityKind(Vocabulary):
+    """The kind of an identifier; values are normalized (emails lowercased, phones E.164)."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    SOCIAL = "social"
+    CHAT = "chat"
+    MESSAGING = "messaging"
+    EXTERNAL = "external"
+
+
+class AddressKind(Vocabulary):
+    """What an address is used for."""
+
+    SHIPPING = "shipping"
+    BILLING = "billing"
+
+
+class Channel(Vocabulary):
+    """The channel of a contact."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    CHAT = "chat"
+    SMS = "sms"
+    SOCIAL = "social"
+    MESSAGING = "messaging"
+    IN_STORE = "in_store"
+    WEB = "web"
+
+
+class Direction(Vocabulary):
+    """Who started a contact."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class InteractionStatus(Vocabulary):
+    """Where a contact stands."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    UNANSWERED = "unanswered"
+    ESCALATED = "escalated"
+    ABANDONED = "abandoned"
+
+
+class OrderStatus(Vocabulary):
+    """Where an order stands; an abandoned cart is an order too."""
+
+    ABANDONED = "abandoned"
+    PENDING = "pending"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class SalesChannel(Vocabulary):
+    """Where an order was placed."""
+
+    WEB = "web"
+    APP = "app"
+    STORE = "store"
+    PHONE = "phone"
+    MARKETPLACE = "marketplace"
+
+
+class ShipmentStatus(Vocabulary):
+    """Where a parcel is."""
+
+    LABEL_CREATED = "label_created"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    DELAYED = "delayed"
+    EXCEPTION = "exception"
+    RETURNED = "returned"
+
+
+class Condition(Vocabulary):
+    """The state a parcel arrived in."""
+
+    OK = "ok"
+    DAMAGED = "damaged"
+
+
+class ReturnStatus(Vocabulary):
+    """Where a return and its refund stand."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    RECEIVED = "received"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+
+
+class CaseStatus(Vocabulary):
+    """Where a case stands."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(Vocabulary):
+    """How urgent a case is."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class FeedbackKind(Vocabulary):
+    """The kind of a survey answer or review."""
+
+    CSAT = "csat"
+    NPS = "nps"
+    CES = "ces"
+    REVIEW = "review"
+
+
+#: The inclusive score range of each feedback kind.
+SCORE_RANGES: dict[FeedbackKind, tuple[int, int]] = {
+    FeedbackKind.CSAT: (1, 5),
+    FeedbackKind.NPS: (0, 10),
+    FeedbackKind.CES: (1, 7),
+    FeedbackKind.REVIEW: (1, 5),
+}
+
+#: What an interaction may be ``about``: reference type → node label.
+ABOUT_TYPES: dict[str, LiteralString] = {
+    "order": "Order",
+    "shipment": "Shipment",
+    "return": "Return",
+    "product": "Product",
+}
+#: What feedback may ``rate``: reference type → node label.
+RATES_TYPES: dict[str, LiteralString] = {
+    "interaction": "Interaction",
+    "case": "Case",
+    "order": "Order",
+    "product": "Product",
+}
+
+
+# -- what the API derives -----------------------------------------------------------------------
+class ReferenceType(Vocabulary):
+    """The type of a record another one points at (its label, lower case)."""
+
+    ORDER = "order"
+    SHIPMENT = "shipment"
+    RETURN = "return"
+    PRODUCT = "product"
+    CASE = "case"
+    INTERACTION = "interaction"
+    FEEDBACK = "feedback"
+
+
+class TimelineKind(Vocabulary):
+    """What a timeline event is."""
+
+    ORDER = "ORDER"
+    DELIVERY = "DELIVERY"
+    RETURN = "RETURN"
+    INTERACTION = "INTERACTION"
+    FEEDBACK = "FEEDBACK"
+
+
+class Level(Vocabulary):
+    """A coarse reading of a score (effort, churn risk)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class SentimentDirection(Vocabulary):
+    """Which way sentiment is moving."""
+
+    IMPROVING = "IMPROVING"
+    STEADY = "STEADY"
+    WORSENING = "WORSENING"
+    UNKNOWN = "UNKNOWN"
+
+
+class ExperienceKind(Vocabulary):
+    """A negative experience the recovery balance counts."""
+
+    UNRESOLVED_CASE = "UNRESOLVED_CASE"
+    LOW_CSAT = "LOW_CSAT"
+    NPS_DETRACTOR = "NPS_DETRACTOR"
+    LOW_REVIEW = "LOW_REVIEW"
+    HIGH_EFFORT_SCORE = "HIGH_EFFORT_SCORE"
+    LATE_DELIVERY = "LATE_DELIVERY"
+    DAMAGED_DELIVERY = "DAMAGED_DELIVERY"
+    REFUSED_RETURN = "REFUSED_RETURN"
+
+
+class RiskFactorCode(Vocabulary):
+    """A contribution to the churn risk."""
+
+    OPEN_NEGATIVES = "OPEN_NEGATIVES"
+    DETRACTOR = "DETRACTOR"
+    SENTIMENT = "SENTIMENT"
+    EFFORT = "EFFORT"
+    LAPSED = "LAPSED"
+    COOLING = "COOLING"
+
+
+class ActionKind(Vocabulary):
+    """Something an agent should do (a next best action, or a proactive queue item's action)."""
+
+    APOLOGIZE_AND_COMPENSATE = "APOLOGIZE_AND_COMPENSATE"
+    PROACTIVE_DELIVERY_UPDATE = "PROACTIVE_DELIVERY_UPDATE"
+    ESCALATE_TO_LIVE_AGENT = "ESCALATE_TO_LIVE_AGENT"
+    ANSWER_OPEN_QUESTION = "ANSWER_OPEN_QUESTION"
+    CONFIRM_REFUND_TIMING = "CONFIRM_REFUND_TIMING"
+    RECOVER_ABANDONED_CART = "RECOVER_ABANDONED_CART"
+    REQUEST_FEEDBACK = "REQUEST_FEEDBACK"
+    FOLLOW_UP_OPEN_CASE = "FOLLOW_UP_OPEN_CASE"
+
+
+class ProactiveReason(Vocabulary):
+    """Why a customer is in the proactive queue."""
+
+    LATE_SHIPMENT = "LATE_SHIPMENT"
+    REFUND_OVERDUE = "REFUND_OVERDUE"
+    UNRESOLVED_CASE = "UNRESOLVED_CASE"
+
+
+#: What a member means, where its name does not say it all (GraphQL enum value descriptions).
+MEANINGS: dict[StrEnum, str] = {
+    ActionKind.APOLOGIZE_AND_COMPENSATE: "A VIP with open negatives: apologize, compensate.",
+    ActionKind.PROACTIVE_DELIVERY_UPDATE: "A parcel is late: tell them before they ask.",
+    ActionKind.ESCALATE_TO_LIVE_AGENT: "A hard case or failed bots: one senior agent owns it.",
+    ActionKind.ANSWER_OPEN_QUESTION: "An inbound question is still unanswered.",
+    ActionKind.CONFIRM_REFUND_TIMING: "A received return is not refunded yet.",
+    ActionKind.RECOVER_ABANDONED_CART: "A recent cart was abandoned and nothing bought since.",
+    ActionKind.REQUEST_FEEDBACK: "A case was resolved recently and nobody asked how it went.",
+    ActionKind.FOLLOW_UP_OPEN_CASE: "An open case has had no update sent for days.",
+    ProactiveReason.LATE_SHIPMENT: "A parcel not delivered by its promised time.",
+    ProactiveReason.REFUND_OVERDUE: "A received return not refunded within refund_due_days.",
+    ProactiveReason.UNRESOLVED_CASE: "An open case with no update sent for case_follow_up_days.",
+    ExperienceKind.UNRESOLVED_CASE: "A case still open or pending.",
+    ExperienceKind.LOW_CSAT: "A CSAT score at or below csat_negative_max.",
+    ExperienceKind.NPS_DETRACTOR: "An NPS score at or below nps_detractor_max.",
+    ExperienceKind.LOW_REVIEW: "A review at or below review_negative_max.",
+    ExperienceKind.HIGH_EFFORT_SCORE: "A CES score at or below ces_negative_max.",
+    ExperienceKind.LATE_DELIVERY: "A parcel delivered after its promise, or not yet.",
+    ExperienceKind.DAMAGED_DELIVERY: "A parcel that arrived damaged.",
+    ExperienceKind.REFUSED_RETURN: "A return that was refused.",
+    RiskFactorCode.OPEN_NEGATIVES: "Negative experiences not yet made good.",
+    RiskFactorCode.DETRACTOR: "The latest NPS answer is a detractor.",
+    RiskFactorCode.SENTIMENT: "Sentiment is negative now, or worsening.",
+    RiskFactorCode.EFFORT: "Getting help has been hard.",
+    RiskFactorCode.LAPSED: "No order for lapsed_days.",
+    RiskFactorCode.COOLING: "No order for half of lapsed_days.",
+    SentimentDirection.IMPROVING: "The newer half is better by sentiment_change or more.",
+    SentimentDirection.STEADY: "Neither half differs by sentiment_change.",
+    SentimentDirection.WORSENING: "The newer half is worse by sentiment_change or more.",
+    SentimentDirection.UNKNOWN: "Fewer than 2 sentiment points.",
+    Level.LOW: "Below the medium threshold.",
+    Level.MEDIUM: "At or above the medium threshold.",
+    Level.HIGH: "At or above the high threshold.",
+    TimelineKind.ORDER: "An order placed (or a cart abandoned).",
+    TimelineKind.DELIVERY: "A parcel delivered.",
+    TimelineKind.RETURN: "A return requested.",
+    TimelineKind.INTERACTION: "A contact on any channel.",
+    TimelineKind.FEEDBACK: "A survey answer or review.",
+    ReferenceType.ORDER: "An Order.",
+    ReferenceType.SHIPMENT: "A Shipment (a parcel).",
+    ReferenceType.RETURN: "A Return.",
+    ReferenceType.PRODUCT: "A Product.",
+    ReferenceType.CASE: "A Case.",
+    ReferenceType.INTERACTION: "An Interaction.",
+    ReferenceType.FEEDBACK: "A Feedback answer or review.",
+}
+
+
+# -- sets the rules share ---------------------------------------------------------------------
+#: Orders that count as purchases (stats, value, VIP): all but abandoned carts and cancellations.
+COUNTED_ORDER_STATUSES: tuple[OrderStatus, ...] = tuple(
+    s for s in OrderStatus if s not in (OrderStatus.ABANDONED, OrderStatus.CANCELLED)
+)
+#: Cases still waiting for the business.
+OPEN_CASE_STATUSES: tuple[CaseStatus, ...] = (CaseStatus.OPEN, CaseStatus.PENDING)
+
+
+def cypher_list(values: tuple[StrEnum, ...]) -> str:
+    """``['open', 'pending']``: the stored values as a Cypher list literal."""
+    return "[" + ", ".join("'" + value.value + "'" for value in values) + "]"
+
+
+#: ``OPEN_CASE_STATUSES`` as a Cypher literal, for fragments that test ``status IN …``.
+OPEN_CASES: LiteralString = "['open', 'pending']"
+assert cypher_list(OPEN_CASE_STATUSES) == OPEN_CASES, "OPEN_CASES is out of step"
+
+#: While a parcel, return or case may still fall due (late, refund overdue, no update) it
+#: carries its customer's tier as ``queueTier`` for the proactive queue's indexes; each
+#: condition reads the node as ``x``.
+MAY_FALL_DUE: dict[LiteralString, LiteralString] = {
+    "Shipment": "x.deliveredAt IS NULL AND NOT x.status IN ['delivered', 'returned']",
+    "Return": "x.status = 'received'",
+    "Case": "x.status IN " + OPEN_CASES,
+}
+assert cypher_list((ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED)) in MAY_FALL_DUE["Shipment"]
+assert "'" + ReturnStatus.RECEIVED.value + "'" in MAY_FALL_DUE["Return"]
+
+
+# -- money ------------------------------------------------------------------------------------
+# ISO 4217 currencies whose minor unit is not 1/100.
+_MINOR_DIGITS = {
+    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "PYG": 0, "UGX": 0, "XAF": 0, "XOF": 0,
+    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
+}  # fmt: skip
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be stored exactly; the message says why."""
+
+
+def minor_digits(currency: str) -> int:
+    """How many decimal places the currency's amounts have (2 for most)."""
+    return _MINOR_DIGITS.get(currency, 2)
+
+
+def to_minor_units(amount: str, currency: str) -> int:
+    """``"129.90", "EUR"`` → ``12990``; more decimals than the currency has is an error.
+
+    Money is stored as integer minor units beside its ISO 4217 currency, never as a float.
+    """
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise MoneyError(f"{amount!r} is not a decimal amount") from None
+    if not value.is_finite():
+        raise MoneyError(f"{amount!r} is not a decimal amount")
+    digits = minor_digits(currency)
+    scaled = value.scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        raise MoneyError(f"{amount!r} has more than {digits} decimals for {currency}")
+    return int(scaled)
+
+
+def format_minor_units(minor: int, currency: str) -> str:
+    """``12990, "EUR"`` → ``"129.90"`` (the inverse of to_minor_units)."""
+    digits = minor_digits(currency)
+    return f"{Decimal(minor).scaleb(-digits):.{digits}f}"

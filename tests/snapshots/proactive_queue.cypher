@@ -1,0 +1,60 @@
+
+WITH datetime($__now) AS now, $__t AS t
+UNWIND t.queue_tiers AS tier
+WITH now, t, tier, CASE WHEN $afterKey IS NOT NULL
+    THEN datetime($afterKey) + duration({hours: tier.head_hours}) END AS afterDue
+CALL (now, t, tier, afterDue) {
+  MATCH (s:Shipment {queueTier: tier.tier})
+  WHERE 'LATE_SHIPMENT' IN $reasons AND s.promisedAt < now
+    AND s.promisedAt >= now - duration({days: t.queue_days})
+    AND s.promisedAt >= coalesce(afterDue, now - duration({days: t.queue_days}))
+    AND (afterDue IS NULL OR s.promisedAt > afterDue
+      OR (s.promisedAt = afterDue AND s.id > $afterId))
+    AND s.deliveredAt IS NULL AND NOT s.status IN ['delivered', 'returned']
+  WITH s ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit
+  MATCH (s)<-[:SHIPPED_AS]-(o:Order)<-[:PLACED]-(c:Customer)
+  RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
+    'PROACTIVE_DELIVERY_UPDATE' AS action,
+    'parcel for order ' + o.number + ' (' + s.carrier + ') promised for '
+      + toString(date(s.promisedAt)) + ' is not delivered' AS detail
+  UNION
+  MATCH (r:Return {queueTier: tier.tier})
+  WHERE 'REFUND_OVERDUE' IN $reasons AND r.receivedAt < now - duration({days: t.refund_due_days})
+    AND r.receivedAt >= now - duration({days: t.refund_due_days + t.queue_days})
+    AND r.receivedAt >= coalesce(afterDue - duration({days: t.refund_due_days}),
+      now - duration({days: t.refund_due_days + t.queue_days}))
+    AND (afterDue IS NULL OR r.receivedAt + duration({days: t.refund_due_days}) > afterDue
+      OR (r.receivedAt + duration({days: t.refund_due_days}) = afterDue AND r.id > $afterId))
+    AND r.status = 'received'
+  WITH r, t ORDER BY r.queueTier, r.receivedAt, r.id LIMIT $limit
+  MATCH (r)-[:RETURNS]->(o:Order)<-[:PLACED]-(c:Customer)
+  RETURN c, r AS subject, r.receivedAt + duration({days: t.refund_due_days}) AS due, r.id AS id,
+    'REFUND_OVERDUE' AS reason, 'CONFIRM_REFUND_TIMING' AS action,
+    'return of order ' + o.number + ' received ' + toString(date(r.receivedAt))
+      + ', refund not paid' AS detail
+  UNION
+  MATCH (k:Case {queueTier: tier.tier})
+  WHERE 'UNRESOLVED_CASE' IN $reasons
+    AND k.openedAt < now - duration({days: t.case_follow_up_days})
+    AND k.openedAt >= now - duration({days: t.case_follow_up_days + t.queue_days})
+    AND k.openedAt >= coalesce(afterDue - duration({days: t.case_follow_up_days}),
+      now - duration({days: t.case_follow_up_days + t.queue_days}))
+    AND (afterDue IS NULL OR k.openedAt + duration({days: t.case_follow_up_days}) > afterDue
+      OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
+    AND k.status IN ['open', 'pending']
+    AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
+      WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }
+  WITH k, t ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
+  MATCH (k)<-[:OPENED]-(c:Customer)
+  RETURN c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due,
+    k.id AS id, 'UNRESOLVED_CASE' AS reason, 'FOLLOW_UP_OPEN_CASE' AS action,
+    'case ' + k.id + ' (' + k.subject + ') ' + k.status + ' since ' + toString(date(k.openedAt))
+      + ', no update sent for ' + toString(t.case_follow_up_days) + ' days' AS detail
+}
+WITH now, c, subject, due, id, reason, action, detail,
+  due - duration({hours: tier.head_hours}) AS key
+ORDER BY key, id LIMIT $limit
+WITH {customer: c, subject: subject, due: due, id: id, reason: reason, action: action,
+  detail: detail, key: key, priority: duration.inSeconds(key, now).hours} AS root
+ RETURN {n: {k0: COLLECT { WITH root.customer AS n1 WITH * LIMIT 1 RETURN {k0: n1.id, k1: n1.name, k2: n1.tier} }[0], k1: root.reason, k2: root.action, k3: root.detail, k4: root.priority, k5: COLLECT { WITH root.subject AS n2 WITH n2, [l IN labels(n2) WHERE l IN ['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']][0] AS n2_type WITH * LIMIT 1 RETURN {k0: toLower(n2_type), k1: n2.id} }[0]}, c: [toString(root.key), root.id]} AS result
+// parameters: __counted, __now, __t, afterId, afterKey, limit, reasons
