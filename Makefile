@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format install neo4j-fetch neo4j-start neo4j-stop neo4j-status \
-        schema seed-demo sdl bench serve clean
+        schema seed-demo sdl bench bench-compare serve clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ seed-demo: install ## Load the demo stories (seed/demo) into the running Neo4j
 
 bench: install ## Benchmark: load, latency over HTTP vs raw Cypher, at 10k and BENCH_CUSTOMERS (100k)
 	@$(BIN)/python -m bench.run
+
+bench-compare: install ## This checkout against REV (default HEAD~1), interleaved on one dataset
+	@$(BIN)/python -m bench.compare $(or $(REV),HEAD~1)
 
 sdl: install ## Write the GraphQL schema to schema/ctxapi.graphql (a test compares them)
 	@$(BIN)/ctxapi schema graphql --write

@@ -147,7 +147,8 @@ def load(settings: Settings, folder: Path, work: Path) -> dict[str, Any]:
 class Server:
     """`ctxapi serve` (gunicorn) on a free loopback port."""
 
-    def __init__(self, settings: Settings, workers: int) -> None:
+    def __init__(self, settings: Settings, workers: int, tree: Path | None = None) -> None:
+        """``tree``: serve the ctxapi of another checkout (bench/compare.py) instead of this."""
         self.port = free_port()
         env = {
             **os.environ,
@@ -158,8 +159,12 @@ class Server:
             # Insights and the queue are computed for the day the generated data ends on.
             "CTXAPI_NOW": AS_OF.isoformat(),
         }
+        command = [CTXAPI, "serve"]
+        if tree is not None:
+            env["PYTHONPATH"] = str(tree)
+            command = [sys.executable, "-c", "from ctxapi.cli import main; main()", "serve"]
         self.process = subprocess.Popen(
-            [CTXAPI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bench.compare import interleaved
 from bench.run import Plan, measure, percentile, write_report
 from ctxapi.config import Settings
 from ctxapi.db import Database
@@ -56,3 +58,22 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_dataset(
     assert "| 150 |" in markdown
     assert "Aims at 150 customers" in markdown
     assert "with insights c1 p50" in markdown
+
+
+def test_compare_asks_every_key_of_both_in_alternating_order() -> None:
+    # given two callers that record who was asked when
+    asked: list[tuple[str, str]] = []
+
+    def caller(name: str) -> Callable[[str], bool]:
+        def call(key: str) -> bool:
+            asked.append((name, key))
+            return key != "bad"
+
+        return call
+
+    # when
+    found = interleaved({"a": caller("a"), "b": caller("b")}, ["k1", "k2", "bad"])
+    # then each key went to both, the first of each pair alternating, failures counted
+    assert asked == [("a", "k1"), ("b", "k1"), ("b", "k2"), ("a", "k2"), ("a", "bad"), ("b", "bad")]
+    assert found["a"]["requests"] == found["b"]["requests"] == 3
+    assert found["a"]["errors"] == found["b"]["errors"] == 1
