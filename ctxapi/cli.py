@@ -56,7 +56,16 @@ def cli() -> None:
 )
 @click.option("--operation", default=None, help="The operation to explain, when there are several.")
 @click.option("--profile", is_flag=True, help="Run each query once with PROFILE (needs Neo4j).")
-def explain(document: Any, variables: str, operation: str | None, profile: bool) -> None:
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    help="Seconds a PROFILE run may take (a cold plan of the insights query is slow to make).",
+)
+def explain(
+    document: Any, variables: str, operation: str | None, profile: bool, timeout: float
+) -> None:
     """Print the Cypher a GraphQL DOCUMENT (a file, or - for stdin) compiles to.
 
     One query per root field, with its parameters; --profile adds Neo4j's plan with the rows

@@ -131,11 +131,17 @@ class Database:
             return session.execute_write(work)
 
     def profile(
-        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+        self,
+        query: LiteralString,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> tuple[list[Any], dict[str, Any]]:
         """Run a read query once with ``PROFILE``: its records and Neo4j's profiled plan
-        (operators with rows and db hits), for ``ctxapi explain --profile``."""
-        timeout = self.settings.query_timeout
+        (operators with rows and db hits), for ``ctxapi explain --profile``. ``timeout``
+        (default ``query_timeout``) bounds it on the server; a cold plan of a big query can
+        take longer to make than an API request may wait."""
+        timeout = self.settings.query_timeout if timeout is None else timeout
         with (
             unavailable_as_error(),
             self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,

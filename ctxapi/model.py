@@ -22,7 +22,7 @@ class Vocabulary(StrEnum):
     @property
     def description(self) -> str:
         """The member's meaning, or else the value the graph stores."""
-        return MEANINGS.get(self) or f"Stored as `{self.value}`."
+        return MEANINGS.get(type(self), {}).get(self.name) or f"Stored as `{self.value}`."
 
 
 # -- what the graph stores ----------------------------------------------------------------------
@@ -170,21 +170,6 @@ SCORE_RANGES: dict[FeedbackKind, tuple[int, int]] = {
     FeedbackKind.REVIEW: (1, 5),
 }
 
-#: What an interaction may be ``about``: reference type → node label.
-ABOUT_TYPES: dict[str, LiteralString] = {
-    "order": "Order",
-    "shipment": "Shipment",
-    "return": "Return",
-    "product": "Product",
-}
-#: What feedback may ``rate``: reference type → node label.
-RATES_TYPES: dict[str, LiteralString] = {
-    "interaction": "Interaction",
-    "case": "Case",
-    "order": "Order",
-    "product": "Product",
-}
-
 
 # -- what the API derives -----------------------------------------------------------------------
 class ReferenceType(Vocabulary):
@@ -197,6 +182,22 @@ class ReferenceType(Vocabulary):
     CASE = "case"
     INTERACTION = "interaction"
     FEEDBACK = "feedback"
+
+
+#: What an interaction may be ``about``: reference type → node label.
+ABOUT_TYPES: dict[ReferenceType, LiteralString] = {
+    ReferenceType.ORDER: "Order",
+    ReferenceType.SHIPMENT: "Shipment",
+    ReferenceType.RETURN: "Return",
+    ReferenceType.PRODUCT: "Product",
+}
+#: What feedback may ``rate``: reference type → node label.
+RATES_TYPES: dict[ReferenceType, LiteralString] = {
+    ReferenceType.INTERACTION: "Interaction",
+    ReferenceType.CASE: "Case",
+    ReferenceType.ORDER: "Order",
+    ReferenceType.PRODUCT: "Product",
+}
 
 
 class TimelineKind(Vocabulary):
@@ -271,53 +272,74 @@ class ProactiveReason(Vocabulary):
     UNRESOLVED_CASE = "UNRESOLVED_CASE"
 
 
-#: What a member means, where its name does not say it all (GraphQL enum value descriptions).
-MEANINGS: dict[StrEnum, str] = {
-    ActionKind.APOLOGIZE_AND_COMPENSATE: "A VIP with open negatives: apologize, compensate.",
-    ActionKind.PROACTIVE_DELIVERY_UPDATE: "A parcel is late: tell them before they ask.",
-    ActionKind.ESCALATE_TO_LIVE_AGENT: "A hard case or failed bots: one senior agent owns it.",
-    ActionKind.ANSWER_OPEN_QUESTION: "An inbound question is still unanswered.",
-    ActionKind.CONFIRM_REFUND_TIMING: "A received return is not refunded yet.",
-    ActionKind.RECOVER_ABANDONED_CART: "A recent cart was abandoned and nothing bought since.",
-    ActionKind.REQUEST_FEEDBACK: "A case was resolved recently and nobody asked how it went.",
-    ActionKind.FOLLOW_UP_OPEN_CASE: "An open case has had no update sent for days.",
-    ProactiveReason.LATE_SHIPMENT: "A parcel not delivered by its promised time.",
-    ProactiveReason.REFUND_OVERDUE: "A received return not refunded within refund_due_days.",
-    ProactiveReason.UNRESOLVED_CASE: "An open case with no update sent for case_follow_up_days.",
-    ExperienceKind.UNRESOLVED_CASE: "A case still open or pending.",
-    ExperienceKind.LOW_CSAT: "A CSAT score at or below csat_negative_max.",
-    ExperienceKind.NPS_DETRACTOR: "An NPS score at or below nps_detractor_max.",
-    ExperienceKind.LOW_REVIEW: "A review at or below review_negative_max.",
-    ExperienceKind.HIGH_EFFORT_SCORE: "A CES score at or below ces_negative_max.",
-    ExperienceKind.LATE_DELIVERY: "A parcel delivered after its promise, or not yet.",
-    ExperienceKind.DAMAGED_DELIVERY: "A parcel that arrived damaged.",
-    ExperienceKind.REFUSED_RETURN: "A return that was refused.",
-    RiskFactorCode.OPEN_NEGATIVES: "Negative experiences not yet made good.",
-    RiskFactorCode.DETRACTOR: "The latest NPS answer is a detractor.",
-    RiskFactorCode.SENTIMENT: "Sentiment is negative now, or worsening.",
-    RiskFactorCode.EFFORT: "Getting help has been hard.",
-    RiskFactorCode.LAPSED: "No order for lapsed_days.",
-    RiskFactorCode.COOLING: "No order for half of lapsed_days.",
-    SentimentDirection.IMPROVING: "The newer half is better by sentiment_change or more.",
-    SentimentDirection.STEADY: "Neither half differs by sentiment_change.",
-    SentimentDirection.WORSENING: "The newer half is worse by sentiment_change or more.",
-    SentimentDirection.UNKNOWN: "Fewer than 2 sentiment points.",
-    Level.LOW: "Below the medium threshold.",
-    Level.MEDIUM: "At or above the medium threshold.",
-    Level.HIGH: "At or above the high threshold.",
-    TimelineKind.ORDER: "An order placed (or a cart abandoned).",
-    TimelineKind.DELIVERY: "A parcel delivered.",
-    TimelineKind.RETURN: "A return requested.",
-    TimelineKind.INTERACTION: "A contact on any channel.",
-    TimelineKind.FEEDBACK: "A survey answer or review.",
-    ReferenceType.ORDER: "An Order.",
-    ReferenceType.SHIPMENT: "A Shipment (a parcel).",
-    ReferenceType.RETURN: "A Return.",
-    ReferenceType.PRODUCT: "A Product.",
-    ReferenceType.CASE: "A Case.",
-    ReferenceType.INTERACTION: "An Interaction.",
-    ReferenceType.FEEDBACK: "A Feedback answer or review.",
+#: What a member means, where its name does not say it all (GraphQL enum value descriptions),
+#: by enum: members of different enums may share a value (UNRESOLVED_CASE, LOW, HIGH).
+MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
+    ActionKind: {
+        "APOLOGIZE_AND_COMPENSATE": "A VIP with open negatives: apologize, compensate.",
+        "PROACTIVE_DELIVERY_UPDATE": "A parcel is late: tell them before they ask.",
+        "ESCALATE_TO_LIVE_AGENT": "A hard case or failed bots: one senior agent owns it.",
+        "ANSWER_OPEN_QUESTION": "An inbound question is still unanswered.",
+        "CONFIRM_REFUND_TIMING": "A received return is not refunded yet.",
+        "RECOVER_ABANDONED_CART": "A recent cart was abandoned and nothing bought since.",
+        "REQUEST_FEEDBACK": "A case was resolved recently and nobody asked how it went.",
+        "FOLLOW_UP_OPEN_CASE": "An open case has had no update sent for days.",
+    },
+    ProactiveReason: {
+        "LATE_SHIPMENT": "A parcel not delivered by its promised time.",
+        "REFUND_OVERDUE": "A received return not refunded within refund_due_days.",
+        "UNRESOLVED_CASE": "An open case with no update sent for case_follow_up_days.",
+    },
+    ExperienceKind: {
+        "UNRESOLVED_CASE": "A case still open or pending.",
+        "LOW_CSAT": "A CSAT score at or below csat_negative_max.",
+        "NPS_DETRACTOR": "An NPS score at or below nps_detractor_max.",
+        "LOW_REVIEW": "A review at or below review_negative_max.",
+        "HIGH_EFFORT_SCORE": "A CES score at or below ces_negative_max.",
+        "LATE_DELIVERY": "A parcel delivered after its promise, or not yet.",
+        "DAMAGED_DELIVERY": "A parcel that arrived damaged.",
+        "REFUSED_RETURN": "A return that was refused.",
+    },
+    RiskFactorCode: {
+        "OPEN_NEGATIVES": "Negative experiences not yet made good.",
+        "DETRACTOR": "The latest NPS answer is a detractor.",
+        "SENTIMENT": "Sentiment is negative now, or worsening.",
+        "EFFORT": "Getting help has been hard.",
+        "LAPSED": "No order for lapsed_days.",
+        "COOLING": "No order for half of lapsed_days.",
+    },
+    SentimentDirection: {
+        "IMPROVING": "The newer half is better by sentiment_change or more.",
+        "STEADY": "Neither half differs by sentiment_change.",
+        "WORSENING": "The newer half is worse by sentiment_change or more.",
+        "UNKNOWN": "Fewer than 2 sentiment points.",
+    },
+    Level: {
+        "LOW": "Below the medium threshold.",
+        "MEDIUM": "At or above the medium threshold.",
+        "HIGH": "At or above the high threshold.",
+    },
+    TimelineKind: {
+        "ORDER": "An order placed (or a cart abandoned).",
+        "DELIVERY": "A parcel delivered.",
+        "RETURN": "A return requested.",
+        "INTERACTION": "A contact on any channel.",
+        "FEEDBACK": "A survey answer or review.",
+    },
+    ReferenceType: {
+        "ORDER": "An Order.",
+        "SHIPMENT": "A Shipment (a parcel).",
+        "RETURN": "A Return.",
+        "PRODUCT": "A Product.",
+        "CASE": "A Case.",
+        "INTERACTION": "An Interaction.",
+        "FEEDBACK": "A Feedback answer or review.",
+    },
 }
+for _kind, _meanings in MEANINGS.items():
+    _strays = set(_meanings) - set(_kind.__members__)
+    if _strays:
+        raise ValueError(f"MEANINGS of {_kind.__name__} name no member: {sorted(_strays)}")
 
 
 # -- sets the rules share ---------------------------------------------------------------------
@@ -329,25 +351,58 @@ COUNTED_ORDER_STATUSES: tuple[OrderStatus, ...] = tuple(
 OPEN_CASE_STATUSES: tuple[CaseStatus, ...] = (CaseStatus.OPEN, CaseStatus.PENDING)
 
 
-def cypher_list(values: tuple[StrEnum, ...]) -> str:
-    """``['open', 'pending']``: the stored values as a Cypher list literal."""
-    return "[" + ", ".join("'" + value.value + "'" for value in values) + "]"
+def cypher_list(values: tuple[str, ...]) -> str:
+    """``['open', 'pending']``: the values as a Cypher list literal."""
+    return "[" + ", ".join("'" + str(value) + "'" for value in values) + "]"
 
 
-#: ``OPEN_CASE_STATUSES`` as a Cypher literal, for fragments that test ``status IN …``.
-OPEN_CASES: LiteralString = "['open', 'pending']"
-assert cypher_list(OPEN_CASE_STATUSES) == OPEN_CASES, "OPEN_CASES is out of step"
+def _checked(literal: LiteralString, values: tuple[str, ...]) -> LiteralString:
+    """``literal``, after proving it spells exactly ``values`` (Cypher text stays a literal
+    that a reviewer reads, and cannot drift from the enums)."""
+    if literal != cypher_list(values):
+        raise ValueError(f"{literal} is out of step with {cypher_list(values)}")
+    return literal
+
+
+def _checked_one(literal: LiteralString, value: str) -> LiteralString:
+    """``literal``, after proving it spells ``value`` as a Cypher string."""
+    if literal != "'" + value + "'":
+        raise ValueError(f"{literal} is out of step with {value!r}")
+    return literal
+
+
+#: Cypher literals of the sets above, for fragments that test ``status IN …``.
+OPEN_CASES = _checked("['open', 'pending']", OPEN_CASE_STATUSES)
+CLOSED_CASES = _checked(
+    "['resolved', 'closed']", tuple(s for s in CaseStatus if s not in OPEN_CASE_STATUSES)
+)
+#: Self-service contacts that did not help (a bot escalated or the customer gave up).
+FAILED_CONTACTS = _checked(
+    "['escalated', 'abandoned']", (InteractionStatus.ESCALATED, InteractionStatus.ABANDONED)
+)
+#: The labels a contact may be about, a feedback may rate, and any reference may carry (its
+#: ``ReferenceType`` is the first of its labels in the list).
+ABOUT_LABELS = _checked("['Order', 'Shipment', 'Return', 'Product']", tuple(ABOUT_TYPES.values()))
+RATES_LABELS = _checked("['Interaction', 'Case', 'Order', 'Product']", tuple(RATES_TYPES.values()))
+REFERENCE_LABELS = _checked(
+    "['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']",
+    tuple(member.value.capitalize() for member in ReferenceType),
+)
 
 #: While a parcel, return or case may still fall due (late, refund overdue, no update) it
 #: carries its customer's tier as ``queueTier`` for the proactive queue's indexes; each
 #: condition reads the node as ``x``.
 MAY_FALL_DUE: dict[LiteralString, LiteralString] = {
-    "Shipment": "x.deliveredAt IS NULL AND NOT x.status IN ['delivered', 'returned']",
-    "Return": "x.status = 'received'",
+    "Shipment": "x.deliveredAt IS NULL AND NOT x.status IN "
+    + _checked("['delivered', 'returned']", (ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED)),
+    "Return": "x.status = " + _checked_one("'received'", ReturnStatus.RECEIVED),
     "Case": "x.status IN " + OPEN_CASES,
 }
-assert cypher_list((ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED)) in MAY_FALL_DUE["Shipment"]
-assert "'" + ReturnStatus.RECEIVED.value + "'" in MAY_FALL_DUE["Return"]
+
+
+def may_fall_due(label: LiteralString, node: LiteralString) -> LiteralString:
+    """The condition under which a ``label`` node, bound as ``node``, may still fall due."""
+    return MAY_FALL_DUE[label].replace("x.", node + ".")
 
 
 # -- money ------------------------------------------------------------------------------------

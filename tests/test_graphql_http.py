@@ -148,6 +148,41 @@ def test_variables_that_do_not_coerce_are_bad_user_input(client: FlaskClient) ->
     assert response.json["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+def test_a_value_outside_an_enum_as_a_variable_is_bad_user_input(client: FlaskClient) -> None:
+    # when: a reason the ProactiveReason enum does not have
+    response = client.post(
+        "/graphql",
+        json={
+            "query": "query ($r: [ProactiveReason!]) { proactiveQueue(reasons: $r) { pageInfo"
+            " { hasNextPage } } }",
+            "variables": {"r": ["LATE"]},
+        },
+    )
+    # then
+    assert response.json is not None
+    [error] = response.json["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Value 'LATE' does not exist in 'ProactiveReason' enum" in error["message"]
+
+
+def test_a_stored_value_no_enum_knows_is_internal_and_logged(
+    client: FlaskClient, empty_graph: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a customer whose tier was written around the loader
+    empty_graph.write(
+        lambda tx: tx.run("CREATE (:Customer {id: 'odd', name: 'Odd', tier: 'platinum'})").consume()
+    )
+    # when
+    response = client.post("/graphql", json={"query": '{ customer(id: "odd") { id tier } }'})
+    # then the server's data fault is not blamed on the client, and the log says where
+    assert response.json is not None
+    [error] = response.json["errors"]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "platinum" not in error["message"]
+    assert error["path"] == ["customer", "tier"]
+    assert "unexpected error at ['customer', 'tier']" in caplog.text
+
+
 def test_an_unacceptable_accept_header_is_406(client: FlaskClient) -> None:
     response = client.post(
         "/graphql", json={"query": "{ apiVersion }"}, headers={"Accept": "text/csv"}

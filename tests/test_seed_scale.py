@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -102,25 +103,24 @@ def test_a_load_whose_neo4j_dies_says_so_and_completes_on_rerun(
     server.start(ephemeral=True, quiet=True)
     try:
         settings = settings_for(server)
-        db = Database(settings)
-        apply(db)
-        # when: Neo4j dies while orders are being written
-        load = _start_load(settings, generated, tmp_path)
-        _wait_for_orders(db, load)
-        server.kill()
-        output, _ = load.communicate(timeout=120)
-        # then: one clear message, no traceback, a non-zero exit
-        assert load.returncode == 1, output
-        assert "Error: Neo4j is not reachable" in output
-        assert "Run the same command again once Neo4j is back" in output
-        assert "Traceback" not in output
-        # when: Neo4j is back and the same command runs again
-        server.start(ephemeral=True, quiet=True)
-        rerun = seed_load(settings, tmp_path, generated)
-        # then: the graph is exactly what one clean load makes
-        assert rerun.exit_code == 0, rerun.output
-        assert graph_counts(db) == expected_counts
-        db.close()
+        with closing(Database(settings)) as db:
+            apply(db)
+            # when: Neo4j dies while orders are being written
+            load = _start_load(settings, generated, tmp_path)
+            _wait_for_orders(db, load)
+            server.kill()
+            output, _ = load.communicate(timeout=120)
+            # then: one clear message, no traceback, a non-zero exit
+            assert load.returncode == 1, output
+            assert "Error: Neo4j is not reachable" in output
+            assert "Run the same command again once Neo4j is back" in output
+            assert "Traceback" not in output
+            # when: Neo4j is back and the same command runs again
+            server.start(ephemeral=True, quiet=True)
+            rerun = seed_load(settings, tmp_path, generated)
+            # then: the graph is exactly what one clean load makes
+            assert rerun.exit_code == 0, rerun.output
+            assert graph_counts(db) == expected_counts
     finally:
         server.stop(quiet=True)
 
@@ -139,15 +139,18 @@ def _peak_memory(db: Database, folder: Path, tmp_path: Path) -> int:
 
 
 def test_memory_stays_flat_as_files_grow(empty_graph: Database, tmp_path: Path) -> None:
-    # given: a file set twice as large as another, both many batches long
+    # given: a file set three times as large as another, both many batches long
     small, large = tmp_path / "small", tmp_path / "large"
     Generator(1000, seed=11).run(small)
-    Generator(2000, seed=11).run(large)
+    Generator(3000, seed=11).run(large)
     # when
     small_peak = _peak_memory(empty_graph, small, tmp_path)
     large_peak = _peak_memory(empty_graph, large, tmp_path)
-    # then: the peak is set by the batch size, not by the file size
-    assert large_peak < small_peak * 1.5, (small_peak, large_peak)
+    # then: the peak is set by the batch size, not by the file size. Which batches are in
+    # memory together depends on how far the writer lags (a busy machine: up to four), and
+    # the larger files hold larger batches (orders are heavy-tailed), so the bound leaves
+    # room for that, well below growth with the files (3x).
+    assert large_peak < small_peak * 2, (small_peak, large_peak)
 
 
 def test_the_generator_is_deterministic_and_valid(tmp_path: Path, generated: Path) -> None:

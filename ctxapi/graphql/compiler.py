@@ -21,7 +21,7 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, LiteralString
+from typing import Any
 
 import orjson
 from graphql import (
@@ -32,7 +32,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
     get_operation_ast,
+    validate,
 )
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -128,7 +131,10 @@ class _Compiler:
     def arguments(self, parent: str, name: str, node: FieldNode) -> dict[str, Any]:
         parent_type = self.schema.get_type(parent)
         assert isinstance(parent_type, GraphQLObjectType)
-        return get_argument_values(parent_type.fields[name], node, self.variable_values)
+        try:
+            return get_argument_values(parent_type.fields[name], node, self.variable_values)
+        except GraphQLError as error:  # e.g. null from a variable for a non-null argument
+            raise ClientError(error.message) from None
 
     def projection(self, type_name: str, var: str, nodes: list[FieldNode]) -> tuple[str, Shape]:
         """``{k0: …, k1: …}`` for the fields selected on ``var`` of ``type_name``."""
@@ -321,7 +327,10 @@ class CompiledQuery:
 
     response_key: str
     field_name: str
-    text: LiteralString
+    #: Assembled only from the fragments fields declare (LiteralStrings), generated names
+    #: (``k0``, ``n1``, ``$p0``) and the entry's seek; never from a value. mypy does not check
+    #: LiteralString (PEP 675), so tests prove it: the hypothesis tests in test_compiler.py.
+    text: str
     params: dict[str, Any]
     entry: Entry
     shape: Shape
@@ -376,11 +385,24 @@ def compile(
     settings: Settings,
 ) -> list[CompiledQuery]:
     """The Cypher queries a request would run, one per compiled root field, without running
-    anything. Variables are coerced as GraphQL execution would; a client's mistake is a
-    ClientError. Root fields that are not compiled (``apiVersion``) are left out."""
+    anything. The document is validated and its variables coerced as GraphQL execution would;
+    a client's mistake is a ClientError. Root fields that are not compiled (``apiVersion``)
+    are left out."""
+    errors = validate(schema, document)
+    if errors:
+        raise ClientError("; ".join(error.message for error in errors))
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        raise ClientError("Cannot tell which operation to run: name it with operationName.")
+        names = [
+            d.name.value if d.name else "(anonymous)"
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+        ]
+        if operation_name is not None:
+            raise ClientError(f"no operation named {operation_name!r}; the document has {names}")
+        raise ClientError(f"the document has {len(names)} operations {names}: name the one to run")
+    if operation.operation != OperationType.QUERY:
+        raise ClientError(f"only queries are compiled, not a {operation.operation.value}")
     coerced = get_variable_values(schema, operation.variable_definitions, dict(variables or {}))
     if isinstance(coerced, list):
         raise ClientError("; ".join(error.message for error in coerced))
@@ -397,10 +419,7 @@ def compile(
         name = nodes[0].name.value
         if name in entries:
             compiler = _Compiler(schema, fragments, coerced, settings)
-            try:
-                compiled.append(compile_entry(compiler, name, nodes, response_key))
-            except GraphQLError as error:  # an argument that does not coerce
-                raise ClientError(error.message) from None
+            compiled.append(compile_entry(compiler, name, nodes, response_key))
     return compiled
 
 
@@ -409,6 +428,7 @@ def resolve_entry(_root: Any, info: GraphQLResolveInfo, **_arguments: Any) -> An
     context: Context = info.context
     compiler = _Compiler(info.schema, info.fragments, info.variable_values, context.settings)
     query = compile_entry(compiler, info.field_name, list(info.field_nodes), str(info.path.key))
+    # query.text is built from literals only (see CompiledQuery.text).
     return query.result(context.db.read(query.text, query.params))
 
 

@@ -10,7 +10,8 @@ from ctxapi.db import Database
 
 @dataclass(frozen=True)
 class Context:
-    """The request's context (typed, so the one place that sends Cypher is type-checked)."""
+    """The request's context, typed: resolvers reach the database and settings through
+    attributes mypy checks, not through an untyped dict."""
 
     db: Database
     settings: Settings

@@ -13,10 +13,11 @@ from ctxapi.graphql.compiler import resolve_entry
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.feedback import Feedback
 from ctxapi.graphql.fields import Entry, entry, many, value
-from ctxapi.graphql.insights import INSIGHTS, Insights
+from ctxapi.graphql.insights import Insights
 from ctxapi.graphql.interaction import Case, Interaction
 from ctxapi.graphql.order import Order
 from ctxapi.graphql.scalars import DateTime, Money, connection
+from ctxapi.graphql.signals import INSIGHTS_FACTS
 from ctxapi.identity import IdentityError, normalize
 from ctxapi.model import OPEN_CASES, IdentityKind
 
@@ -260,7 +261,7 @@ class Customer(graphene.ObjectType):
     )
     insights = many(
         Insights,
-        INSIGHTS,
+        INSIGHTS_FACTS,
         needs=("__now", "__t", "__points"),
         required=True,
         description="Signals and next best actions (docs/insights.md), in the same round trip.",

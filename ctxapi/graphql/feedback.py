@@ -7,6 +7,7 @@ import graphene
 from ctxapi.graphql import enums
 from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Reference
+from ctxapi.model import RATES_LABELS
 
 
 class Feedback(graphene.ObjectType):
@@ -27,8 +28,7 @@ class Feedback(graphene.ObjectType):
     rates = many(
         Reference,
         "MATCH ({v})-[:RATES]->({c})"
-        " WITH {c}, [l IN labels({c}) WHERE l IN ['Interaction', 'Case', 'Order', 'Product']]"
-        "[0] AS {c}_type",
+        " WITH {c}, [l IN labels({c}) WHERE l IN " + RATES_LABELS + "][0] AS {c}_type",
         binds=("type",),
         description="The interaction, case, order or product rated.",
     )

@@ -37,6 +37,8 @@ from graphql import (
     get_named_type,
 )
 
+from ctxapi.config import Settings
+
 
 @dataclass(frozen=True)
 class Value:
@@ -78,7 +80,7 @@ class Entry:
     object finds several (it gets the parameters and the count)."""
 
     seek: LiteralString
-    params: Callable[[dict[str, Any], Any], dict[str, Any]]
+    params: Callable[[dict[str, Any], Settings], dict[str, Any]]
     ambiguous: Callable[[dict[str, Any], int], str] | None = None
     needs: tuple[str, ...] = ()
     target: str = ""
@@ -136,7 +138,11 @@ class Registry:
     entries: dict[str, Entry]
 
 
-_PLACEHOLDER = re.compile(r"\{([a-z]+)\}(_[a-z]+)?")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}(_[a-z]+)?")
+_CONTEXT_READ = re.compile(r"\$(__\w+)")
+#: What the compiler fills from the request's settings for fragments that declare ``needs``:
+#: the clock, the thresholds map, the number of sentiment points.
+CONTEXT_PARAMETERS = ("__now", "__t", "__points")
 
 
 def connection_node(type_: GraphQLObjectType) -> GraphQLObjectType | None:
@@ -193,6 +199,7 @@ def registry(schema: GraphQLSchema) -> Registry:
             problems.append(f"Query.{name}: an entry returns objects")
             continue
         entries[name] = replace(spec, target=target.name, kind=kind)
+        problems.extend(_check_needs(f"Query.{name}", [spec.seek], spec.needs))
         reached.setdefault(target.name, []).append((f"Query.{name}", ()))
     pending = list(reached)
     while pending:
@@ -244,14 +251,46 @@ def _placeholders(text: str) -> list[tuple[str, str]]:
     return [(m.group(1), (m.group(2) or "")[1:]) for m in _PLACEHOLDER.finditer(text)]
 
 
+def _check_placeholders(where: str, text: str, allowed: set[str]) -> list[str]:
+    """Placeholders in ``text`` outside ``allowed`` (``{v}`` in a filter, ``{p}`` in a match,
+    a typo such as ``{V}`` or ``{c1}``)."""
+    return [
+        f"{where}: {{{name}}} cannot stand in {'a filter' if 'p' in allowed else 'this text'}"
+        if name in ("v", "c", "p")
+        else f"{where}: unknown placeholder {{{name}}}"
+        for name, _side in _placeholders(text)
+        if name not in allowed
+    ]
+
+
+def _check_needs(where: str, texts: list[str], needs: tuple[str, ...]) -> list[str]:
+    """Every ``$__x`` a text reads is declared in ``needs`` (``$__counted`` always is), and
+    every need is one the compiler can fill."""
+    problems = [
+        f"{where}: needs {need!r}, which the compiler does not provide ({CONTEXT_PARAMETERS})"
+        for need in needs
+        if need not in CONTEXT_PARAMETERS
+    ]
+    for text in texts:
+        for name in _CONTEXT_READ.findall(text):
+            if name != "__counted" and name not in needs:
+                problems.append(f"{where}: reads ${name} without needs=({name!r},)")
+    return problems
+
+
 def _check_many(where: str, spec: Many, gql: GraphQLField) -> list[str]:
-    problems = []
+    problems = _check_placeholders(where, spec.match, {"v", "c"})
+    for text in spec.order or ():
+        problems += _check_placeholders(where, text, {"v", "c"})
+    for argument, condition in spec.filters.items():
+        problems += _check_placeholders(f"{where}({argument})", condition, {"c", "p"})
+        if sum(name == "p" for name, _ in _placeholders(condition)) != 1:
+            problems.append(f"{where}({argument}): a filter uses its value {{p}} exactly once")
     texts = [spec.match, *(spec.order or ()), *spec.filters.values()]
+    problems += _check_needs(where, texts, spec.needs)
     made = {side for name, side in _placeholders(spec.match) if name == "c" and side}
     for name, side in (p for text in texts for p in _placeholders(text)):
-        if name not in ("v", "c", "p"):
-            problems.append(f"{where}: unknown placeholder {{{name}}}")
-        elif side and name == "c" and side not in spec.binds:
+        if side and name == "c" and side not in spec.binds:
             problems.append(f"{where}: uses {{c}}_{side} without binds=({side!r},)")
     for side in spec.binds:
         if side not in made:
@@ -259,8 +298,13 @@ def _check_many(where: str, spec: Many, gql: GraphQLField) -> list[str]:
     for argument in spec.filters:
         if argument not in gql.args:
             problems.append(f"{where}: filter on {argument!r}, which is not an argument")
+    paging = {"first", "after"} if spec.connection else set()
+    for argument in set(gql.args) - set(spec.filters) - paging:
+        problems.append(f"{where}: argument {argument!r} has no filter, so it would be ignored")
     if spec.connection and not {"first", "after"} <= set(gql.args):
         problems.append(f"{where}: a connection takes `first` and `after`")
+    if spec.connection and spec.order is None:
+        problems.append(f"{where}: a connection needs an order (its cursor is that order)")
     return problems
 
 
@@ -270,15 +314,17 @@ def _check_bindings(
     """Every ``{v}_x`` a field of ``type_name`` reads is bound by every way to reach it."""
     problems = []
     for name, spec in specs.items():
-        texts = [spec.expr] if isinstance(spec, Value) else [spec.match, *(spec.order or ())]
+        where = f"{type_name}.{name}"
+        if isinstance(spec, Value):
+            texts = [spec.expr]
+            problems += _check_placeholders(where, spec.expr, {"v"})
+            problems += _check_needs(where, texts, ())
+        else:
+            texts = [spec.match, *(spec.order or ())]
         for placeholder, side in (p for text in texts for p in _placeholders(text)):
-            if isinstance(spec, Value) and placeholder != "v":
-                problems.append(f"{type_name}.{name}: unknown placeholder {{{placeholder}}}")
             if placeholder != "v" or not side:
                 continue
-            for where, binds in via:
+            for reached_by, binds in via:
                 if side not in binds:
-                    problems.append(
-                        f"{type_name}.{name} reads {{v}}_{side}, which {where} does not bind"
-                    )
+                    problems.append(f"{where} reads {{v}}_{side}, which {reached_by} does not bind")
     return problems

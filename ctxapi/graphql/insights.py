@@ -1,6 +1,6 @@
 """What to do now: the signals of docs/insights.md, each with the facts behind it.
 
-``Customer.insights`` runs the fragment ``INSIGHTS`` (ctxapi.graphql.signals) once per
+``Customer.insights`` runs the fragment ``INSIGHTS_FACTS`` (ctxapi.graphql.signals) once per
 customer; it returns one map, and the fields below read its parts.
 """
 
@@ -12,25 +12,7 @@ import graphene
 
 from ctxapi.graphql import enums, fields
 from ctxapi.graphql.fields import many, value
-from ctxapi.graphql.scalars import DateTime, Money, Reference
-from ctxapi.graphql.signals import INSIGHTS_FACTS
-
-#: The whole insights computation, as the match of ``Customer.insights``.
-INSIGHTS: LiteralString = INSIGHTS_FACTS
-
-#: Labels an insight's node may carry; its ``Reference.type`` is the first of its labels listed.
-_LABELS: LiteralString = (
-    "['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']"
-)
-
-
-def references(source: LiteralString, *, one: bool = False, **kwargs: Any) -> graphene.Field:
-    """References to the nodes in ``source`` (a list of nodes, or one node when ``one``)."""
-    match: LiteralString = (
-        "WITH " + source + " AS {c}" if one else "UNWIND " + source + " AS {c}"
-    ) + (" WITH {c}, [l IN labels({c}) WHERE l IN " + _LABELS + "][0] AS {c}_type")
-    type_ = Reference if one else graphene.List(graphene.NonNull(Reference))
-    return many(type_, match, binds=("type",), **kwargs)
+from ctxapi.graphql.scalars import Money, references, time
 
 
 def part(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
@@ -41,11 +23,6 @@ def part(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
 def items(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
     """The list ``key`` of the map the insights fragment returned, one row per item."""
     return many(graphene.List(graphene.NonNull(type_)), "UNWIND {v}." + key + " AS {c}", **kwargs)
-
-
-def time(key: LiteralString, **kwargs: Any) -> graphene.Field:
-    """The instant ``key`` as ISO-8601 text."""
-    return value(DateTime, "toString({v}." + key + ")", **kwargs)
 
 
 class ValueInsight(graphene.ObjectType):

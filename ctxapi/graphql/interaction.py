@@ -7,6 +7,7 @@ import graphene
 from ctxapi.graphql import enums
 from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Reference
+from ctxapi.model import ABOUT_LABELS
 
 
 class Agent(graphene.ObjectType):
@@ -67,8 +68,7 @@ class Interaction(graphene.ObjectType):
     about = many(
         graphene.List(graphene.NonNull(Reference)),
         "MATCH ({v})-[:ABOUT]->({c})"
-        " WITH {c}, [l IN labels({c}) WHERE l IN ['Order', 'Shipment', 'Return', 'Product']]"
-        "[0] AS {c}_type",
+        " WITH {c}, [l IN labels({c}) WHERE l IN " + ABOUT_LABELS + "][0] AS {c}_type",
         order=("{c}_type", "{c}.id"),
         binds=("type",),
         required=True,

@@ -21,9 +21,8 @@ from ctxapi.config import Settings
 from ctxapi.graphql import enums
 from ctxapi.graphql.compiler import decode_cursor, resolve_entry
 from ctxapi.graphql.fields import Entry, entry, many, value
-from ctxapi.graphql.insights import references, time
-from ctxapi.graphql.scalars import connection
-from ctxapi.model import OPEN_CASES, ProactiveReason
+from ctxapi.graphql.scalars import connection, references, time
+from ctxapi.model import ProactiveReason, may_fall_due
 
 QUEUE: LiteralString = (
     """
@@ -38,7 +37,9 @@ CALL (now, t, tier, afterDue) {
     AND s.promisedAt >= coalesce(afterDue, now - duration({days: t.queue_days}))
     AND (afterDue IS NULL OR s.promisedAt > afterDue
       OR (s.promisedAt = afterDue AND s.id > $afterId))
-    AND s.deliveredAt IS NULL AND NOT s.status IN ['delivered', 'returned']
+    AND """
+    + may_fall_due("Shipment", "s")
+    + """
   WITH s ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit
   MATCH (s)<-[:SHIPPED_AS]-(o:Order)<-[:PLACED]-(c:Customer)
   RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
@@ -53,7 +54,9 @@ CALL (now, t, tier, afterDue) {
       now - duration({days: t.refund_due_days + t.queue_days}))
     AND (afterDue IS NULL OR r.receivedAt + duration({days: t.refund_due_days}) > afterDue
       OR (r.receivedAt + duration({days: t.refund_due_days}) = afterDue AND r.id > $afterId))
-    AND r.status = 'received'
+    AND """
+    + may_fall_due("Return", "r")
+    + """
   WITH r, t ORDER BY r.queueTier, r.receivedAt, r.id LIMIT $limit
   MATCH (r)-[:RETURNS]->(o:Order)<-[:PLACED]-(c:Customer)
   RETURN c, r AS subject, r.receivedAt + duration({days: t.refund_due_days}) AS due, r.id AS id,
@@ -69,8 +72,8 @@ CALL (now, t, tier, afterDue) {
       now - duration({days: t.case_follow_up_days + t.queue_days}))
     AND (afterDue IS NULL OR k.openedAt + duration({days: t.case_follow_up_days}) > afterDue
       OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
-    AND k.status IN """
-    + OPEN_CASES
+    AND """
+    + may_fall_due("Case", "k")
     + """
     AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
       WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 
 import graphene
 from graphql import StringValueNode
 
 from ctxapi.graphql import enums
 from ctxapi.graphql.errors import ClientError
-from ctxapi.graphql.fields import value
+from ctxapi.graphql.fields import many, value
+from ctxapi.model import REFERENCE_LABELS
 
 
 def _aware(value: Any) -> str:
@@ -99,3 +100,17 @@ class Reference(graphene.ObjectType):
         "coalesce({v}.number, {v}.trackingNumber, {v}.name, {v}.subject, {v}.reason, {v}.id)",
         description="A human handle: order number, tracking number, name.",
     )
+
+
+def references(source: LiteralString, *, one: bool = False, **kwargs: Any) -> graphene.Field:
+    """References to the nodes in ``source`` (a list of nodes, or one node when ``one``)."""
+    match: LiteralString = (
+        "WITH " + source + " AS {c}" if one else "UNWIND " + source + " AS {c}"
+    ) + (" WITH {c}, [l IN labels({c}) WHERE l IN " + REFERENCE_LABELS + "][0] AS {c}_type")
+    type_ = Reference if one else graphene.List(graphene.NonNull(Reference))
+    return many(type_, match, binds=("type",), **kwargs)
+
+
+def time(key: LiteralString, **kwargs: Any) -> graphene.Field:
+    """The instant ``{v}.key`` as ISO-8601 text."""
+    return value(DateTime, "toString({v}." + key + ")", **kwargs)

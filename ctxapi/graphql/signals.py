@@ -1,6 +1,6 @@
 """Cypher for ``Customer.insights``: every signal of docs/insights.md, computed in the graph.
 
-``INSIGHTS`` is one fixed fragment. It runs once per customer inside the context query (so
+``INSIGHTS_FACTS`` is one fixed fragment. It runs once per customer inside the context query (so
 selecting insights adds no round trip), binds the customer's facts step by step — value,
 effort, experiences, sentiment — derives the churn risk and the next best actions from them,
 and returns one map that the types of ``ctxapi.graphql.insights`` project like any other
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-from ctxapi.model import OPEN_CASES
+from ctxapi.model import CLOSED_CASES, FAILED_CONTACTS, OPEN_CASES
 
 INSIGHTS_FACTS: LiteralString = (
     """
@@ -46,7 +46,9 @@ CALL ({v}) {
           AND j.occurredAt >= i.occurredAt - duration({days: t.repeat_contact_days}) } } AS repeats,
     COLLECT { MATCH (cu)-[:HAD]->(i:Interaction)
       WHERE i.occurredAt >= now - duration({days: 30}) AND i.selfService
-        AND i.status IN ['escalated', 'abandoned']
+        AND i.status IN """
+    + FAILED_CONTACTS
+    + """
       WITH i ORDER BY i.occurredAt DESC RETURN i } AS failedBots,
     COLLECT { MATCH (cu)-[:HAD]->(i:Interaction)
       WHERE i.occurredAt >= since AND i.direction = 'inbound'
@@ -256,7 +258,9 @@ CALL ({v}) {
         reason: 'cart ' + o.number + ' abandoned on ' + toString(date(o.placedAt)) + ' with '
           + toString(COUNT { (o)-[:CONTAINS]->() }) + ' item(s), nothing ordered since',
         about: [o]} } AS cartActions,
-    COLLECT { MATCH (cu)-[:OPENED]->(k:Case) WHERE k.status IN ['resolved', 'closed']
+    COLLECT { MATCH (cu)-[:OPENED]->(k:Case) WHERE k.status IN """
+    + CLOSED_CASES
+    + """
         AND k.resolvedAt >= now - duration({days: t.feedback_request_days})
         AND NOT EXISTS { MATCH (k)<-[:RATES]-(:Feedback) }
         AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(:Interaction)<-[:RATES]-(:Feedback) }

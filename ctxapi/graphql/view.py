@@ -246,8 +246,10 @@ class GraphQLView:
             code = (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT.value)
         elif isinstance(original, ClientError):
             code = original.code.value
-        elif isinstance(original, GraphQLError):
-            # A variable that does not coerce (a value outside an enum …): the client's input.
+        elif isinstance(original, GraphQLError) and error.path is None:
+            # A variable that does not coerce (a value outside an enum …) fails the request
+            # before any field runs: the client's input. With a path it is a field's own
+            # failure (a stored value no enum knows): INTERNAL below, logged.
             code = ErrorCode.BAD_USER_INPUT.value
         elif isinstance(original, DatabaseUnavailable):
             code = ErrorCode.UNAVAILABLE.value

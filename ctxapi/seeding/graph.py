@@ -15,14 +15,14 @@ driver spends about 100 µs converting each native datetime, Neo4j a fraction of
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
 
 import orjson
 
-from ctxapi.model import MAY_FALL_DUE
+from ctxapi.model import ReferenceType, may_fall_due
 from ctxapi.seeding import records as r
 
 #: Labels a reference may point at, each with its existence check (labels are allow-listed
@@ -71,7 +71,7 @@ def _node_write(
     )
 
 
-def _typed_target(types: dict[str, str]) -> LiteralString:
+def _typed_target(types: Mapping[ReferenceType, LiteralString]) -> LiteralString:
     """``t``: the node a ``{type, id}`` reference names, one UNION branch per allowed type
     (the same allow-list the record schema validates ``type`` against)."""
     branches = [
@@ -86,7 +86,7 @@ def _queue_tier(label: LiteralString, item: LiteralString, tier: LiteralString) 
     """``SET`` the queue tier of ``item`` (a ``label`` node) to ``tier`` while it may fall due."""
     # While an item may still fall due it carries its customer's tier, so the proactive
     # queue's indexes (migration 0003) hold only those; settled, it loses the copy.
-    condition = MAY_FALL_DUE[label].replace("x.", item + ".")
+    condition = may_fall_due(label, item)
     return "SET " + item + ".queueTier = CASE WHEN " + condition + " THEN " + tier + " END"
 
 
