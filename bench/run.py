@@ -150,6 +150,7 @@ class Server:
     def __init__(self, settings: Settings, workers: int, tree: Path | None = None) -> None:
         """``tree``: serve the ctxapi of another checkout (bench/compare.py) instead of this."""
         self.port = free_port()
+        self.connections: list[http.client.HTTPConnection] = []
         env = {
             **os.environ,
             "NEO4J_URI": settings.neo4j_uri,
@@ -203,6 +204,8 @@ class Server:
         return round(biggest / 2**20, 1)
 
     def stop(self) -> None:
+        for connection in self.connections:
+            connection.close()
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
@@ -252,6 +255,7 @@ def graphql_poster(server: Server) -> Callable[[str, dict[str, Any]], tuple[int,
             connection = local.connection = http.client.HTTPConnection(
                 "127.0.0.1", server.port, timeout=30
             )
+            server.connections.append(connection)  # keep-alive: closed when the server stops
         body = orjson.dumps({"query": query, "variables": variables})
         try:
             connection.request("POST", "/graphql", body, {"Content-Type": "application/json"})

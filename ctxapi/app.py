@@ -13,6 +13,7 @@ from ctxapi.graphql import graphiql
 from ctxapi.graphql.schema import schema
 from ctxapi.graphql.view import GraphQLView
 from ctxapi.health import health
+from ctxapi.warmup import Warmup
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -24,10 +25,14 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else from_env().with_overrides(config)
     app = Flask("ctxapi", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    db.init_app(app, settings)
+    state = db.init_app(app, settings)
+    state.warmup = Warmup(state.db, settings)
     http.init_app(app)
     app.add_url_rule(
-        "/graphql", "graphql", GraphQLView(schema.graphql_schema), methods=["GET", "POST"]
+        "/graphql",
+        "graphql",
+        GraphQLView(schema.graphql_schema, settings.limits),
+        methods=["GET", "POST"],
     )
     graphiql.init_app(app)
     app.register_blueprint(health)

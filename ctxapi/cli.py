@@ -222,6 +222,12 @@ def seed() -> None:
     default=None,
     help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
 )
+@click.option(
+    "--max-record-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A longer line is a reject [CTXAPI_MAX_RECORD_BYTES, default 1000000].",
+)
 def seed_load(
     paths: tuple[Path, ...],
     dry_run: bool,
@@ -230,12 +236,14 @@ def seed_load(
     batch_size: int,
     summary_json: Path | None,
     phone_region: str | None,
+    max_record_bytes: int | None,
 ) -> None:
     """Load record files (or folders of them) into the graph, in dependency order.
 
     Files are named <type>.jsonl (or .csv for flat types, .gz allowed), e.g. customers.jsonl,
     orders-2024.jsonl. Loading the same files again changes nothing; a changed record updates
-    its node. Exit status 1 when more than --max-rejects records were rejected.
+    its node. Exit status 1 when more than --max-rejects records were rejected, or when the
+    load cannot go on (a broken .gz file: what was read before the break stays loaded).
     """
     settings = _settings()
     summary = _load(
@@ -245,13 +253,10 @@ def seed_load(
         rejects=rejects,
         batch_size=batch_size,
         phone_region=phone_region or settings.phone_region,
+        max_record_bytes=max_record_bytes or settings.max_record_bytes,
+        summary_json=summary_json,
     )
-    if summary_json is not None:
-        summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
-    rejected = summary.total.rejected
-    if rejected:
-        click.echo(f"{rejected:,} rejected records are in {rejects} (file, line, raw, errors).")
-    if rejected > max_rejects:
+    if summary.total.rejected > max_rejects:
         sys.exit(1)
 
 
@@ -290,41 +295,15 @@ def seed_generate(customers: int, seed_: int, out: Path) -> None:
     )
 
 
-def _load(
-    settings: configuration.Settings,
-    paths: list[Path],
-    *,
-    dry_run: bool = False,
-    rejects: Path = Path("rejects.jsonl"),
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    phone_region: str = "US",
-) -> Any:
-    from ctxapi.db import Database
-    from ctxapi.seeding.load import Loader, LoadError, Rejects, discover
-    from ctxapi.seeding.report import progress_bars, summary_table
+def _load(settings: configuration.Settings, paths: list[Path], **options: Any) -> Any:
+    """Run a load (options: ``seeding.report.load_files``); its summary is printed either way."""
+    from ctxapi.seeding.load import LoadError
+    from ctxapi.seeding.report import load_files
 
-    console = _console()
-    db = None if dry_run else Database(settings)
     try:
-        files = discover(paths)
-        if not files:
-            raise LoadError(f"no record files in {', '.join(map(str, paths))}")
-        with progress_bars(console) as bars:
-            loader = Loader(
-                db,
-                rejects=Rejects(rejects),
-                batch_size=batch_size,
-                phone_region=phone_region,
-                progress=bars,  # type: ignore[arg-type]
-            )
-            summary = loader.load(files)
+        return load_files(_console(), settings, paths, **options)
     except LoadError as error:
         raise click.ClickException(str(error)) from None
-    finally:
-        if db is not None:
-            db.close()
-    console.print(summary_table(summary))
-    return summary
 
 
 # -- serving ---------------------------------------------------------------------------------
@@ -356,31 +335,21 @@ def wait(timeout: float) -> None:
     click.echo("Neo4j answers.")
 
 
-def _serve(settings: configuration.Settings, host: str, port: int, workers: int) -> None:
-    from gunicorn.app.base import BaseApplication
+def _serve(
+    settings: configuration.Settings, host: str, port: int, workers: int, threads: int
+) -> None:
+    from ctxapi.serving import Server, options
 
-    from ctxapi.app import create_app
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            options = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "timeout": settings.worker_timeout,
-                "graceful_timeout": 10,
-                "accesslog": "-",
-                # Several servers (tests, make run) may run at once; none needs the control socket.
-                "control_socket_disable": True,
-                "worker_exit": _close_worker_driver,
-            }
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Flask:
-            return create_app(settings)
-
+    gunicorn = options(
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        worker_exit=_close_worker_driver,
+    )
     click.echo(f"Serving ctxapi on http://{host}:{port}/graphql  (Ctrl-C stops)")
-    Server().run()
+    Server(settings, gunicorn).run()
 
 
 def _close_worker_driver(_server: Any, worker: Any) -> None:
@@ -394,10 +363,17 @@ def _close_worker_driver(_server: Any, worker: Any) -> None:
 @click.option("--host", default=None, help="Address to bind [HOST, default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [PORT, default 8000].")
 @click.option("--workers", type=int, default=None, help="gunicorn workers [CTXAPI_WORKERS].")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option("--threads", type=int, default=None, help="Threads per worker [CTXAPI_THREADS].")
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API with gunicorn in the foreground (Neo4j must be running)."""
     settings = _settings()
-    _serve(settings, host or settings.host, port or settings.port, workers or settings.workers)
+    _serve(
+        settings,
+        host or settings.host,
+        port or settings.port,
+        workers or settings.workers,
+        threads or settings.threads,
+    )
 
 
 DEMO_DIR = configuration.PROJECT_ROOT / "seed" / "demo"
@@ -429,7 +405,7 @@ def run(port: int | None) -> None:
         if empty:
             click.echo(f"The graph is empty: loading the demo data from {DEMO_DIR} ...")
             _load(settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl")
-        _serve(settings, settings.host, port or settings.port, settings.workers)
+        _serve(settings, settings.host, port or settings.port, settings.workers, settings.threads)
     finally:
         if started and local is not None:
             local.stop()

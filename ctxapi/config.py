@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ctxapi.limits import SETTINGS as LIMIT_SETTINGS
+from ctxapi.limits import Limits
 from ctxapi.thresholds import InsightsConfigError, Thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +38,8 @@ class Settings:
     neo4j_max_retry_time: float = 5.0
     neo4j_pool_size: int = 50
     query_timeout: float = 10.0
+    # Planning a big query cold can take longer than query_timeout: the warm-up may wait this.
+    warmup_timeout: float = 120.0
     home: Path = field(default_factory=default_home)
     local_port: int = 7687
     local_heap: str = "2g"
@@ -43,11 +47,15 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 3
+    # Threads per worker (gthread): a slow client holds one thread, not a worker.
+    threads: int = 8
     worker_timeout: int = 30
     readiness_timeout: float = 1.5
     phone_region: str = "US"
+    max_record_bytes: int = 1_000_000  # `seed load`: a longer line is a reject
     debug: bool = False
     insights: Thresholds = field(default_factory=Thresholds)
+    limits: Limits = field(default_factory=Limits)
     # A fixed "now" for insights and the proactive queue (demos, tests); empty: the real time.
     clock: str = ""
 
@@ -94,6 +102,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_NEO4J_MAX_RETRY_TIME": ("neo4j_max_retry_time", float),
     "CTXAPI_NEO4J_POOL_SIZE": ("neo4j_pool_size", int),
     "CTXAPI_QUERY_TIMEOUT": ("query_timeout", float),
+    "CTXAPI_WARMUP_TIMEOUT": ("warmup_timeout", float),
     "CTXAPI_HOME": ("home", Path),
     "CTXAPI_NEO4J_PORT": ("local_port", int),
     "CTXAPI_NEO4J_HEAP": ("local_heap", str),
@@ -101,8 +110,10 @@ _ENV: dict[str, tuple[str, Any]] = {
     "HOST": ("host", str),
     "PORT": ("port", int),
     "CTXAPI_WORKERS": ("workers", int),
+    "CTXAPI_THREADS": ("threads", int),
     "CTXAPI_WORKER_TIMEOUT": ("worker_timeout", int),
     "CTXAPI_PHONE_REGION": ("phone_region", str),
+    "CTXAPI_MAX_RECORD_BYTES": ("max_record_bytes", int),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
     "CTXAPI_INSIGHTS": ("insights", lambda value: Thresholds.from_file(Path(value))),
     "CTXAPI_NOW": ("clock", lambda value: _aware(value).isoformat()),
@@ -134,4 +145,16 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(f"{name}: {error}") from None
         except ValueError as error:
             raise ConfigError(f"{name}={raw!r} is not valid: {error}") from None
+    bounds: dict[str, int] = {}
+    for attribute, name in LIMIT_SETTINGS.items():
+        raw = environ.get(name)
+        if raw:
+            try:
+                bounds[attribute] = int(raw)
+            except ValueError:
+                raise ConfigError(f"{name}={raw!r} is not valid: not a whole number") from None
+            if bounds[attribute] < 1:
+                raise ConfigError(f"{name}={raw!r} is not valid: it must be at least 1")
+    if bounds:
+        values["limits"] = replace(Limits(), **bounds)
     return Settings(**values)

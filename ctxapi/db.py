@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from ctxapi.config import Settings
 
@@ -45,12 +52,16 @@ class QueryTimedOut(DatabaseUnavailable):
 
 
 _TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOut"
+_TERMINATED = "Neo.ClientError.Transaction.Terminated"
 
 # Errors that mean "the database is not there", as opposed to "this query is wrong".
+# TransientError: Neo4j's own "database unavailable" (starting, stopping, a leader switch) and
+# the other errors that a retry shortly after may not meet.
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     ServiceUnavailable,
     SessionExpired,
     AuthError,
+    TransientError,
     OSError,
 )
 # A Neo4jError is a DriverError too; unavailable_as_error re-raises those about the query.
@@ -100,15 +111,22 @@ class Database:
             self._driver.close()
         self._driver = None
 
-    def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Any]:
+    def read(
+        self,
+        query: LiteralString,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
         """Run a read query with read routing (a cluster serves it from secondaries).
 
         An auto-commit query, deliberately not retried: when Neo4j is down the API answers
         503 UNAVAILABLE at once (with Retry-After) instead of holding the request through the
-        driver's retry back-off. ``query_timeout`` bounds a runaway query on the server.
+        driver's retry back-off. ``timeout`` (default ``query_timeout``) bounds a runaway
+        query on the server.
         """
         started = time.perf_counter()
-        timeout = self.settings.query_timeout
+        timeout = self.settings.query_timeout if timeout is None else timeout
         with (
             unavailable_as_error(),
             self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
@@ -119,6 +137,9 @@ class Database:
                 if (error.code or "").startswith(_TIMED_OUT):
                     log.warning("query timed out after %s s", timeout)
                     raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
+                if error.code == _TERMINATED:  # by an operator, or Neo4j's memory guard
+                    log.warning("Neo4j terminated a read")
+                    raise DatabaseUnavailable("Neo4j stopped the query") from error
                 raise
         timings = QUERY_LOG.get()
         if timings is not None:
@@ -165,10 +186,12 @@ class Database:
 
 @dataclass
 class CtxApi:
-    """What the app keeps in ``app.extensions["ctxapi"]``: its settings and its database."""
+    """What the app keeps in ``app.extensions["ctxapi"]``: its settings, its database, and
+    the warm-up of the committed queries' plans (ctxapi.warmup)."""
 
     settings: Settings
     db: Database
+    warmup: Any = None
 
 
 def init_app(app: Flask, settings: Settings) -> CtxApi:
@@ -198,4 +221,6 @@ def describe(error: BaseException) -> str:
         return "Neo4j refused ctxapi's credentials"
     if isinstance(error, (ServiceUnavailable, SessionExpired, OSError)):
         return "Neo4j is not reachable"
+    if isinstance(error, TransientError):
+        return "Neo4j cannot serve the database right now"
     return f"Neo4j error ({type(error).__name__})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -24,16 +25,24 @@ def healthz() -> Any:
 
 @health.get("/readyz")
 def readyz() -> Any:
-    """200 when Neo4j answers, else 503 with the reason; always within the readiness timeout."""
+    """200 when Neo4j answers and the committed queries are planned (ctxapi.warmup), else
+    503 with the reason; always within the readiness timeout."""
     state: CtxApi = current_app.extensions["ctxapi"]
+    started = time.monotonic()
     future = _checker.submit(state.db.ping)
     try:
         future.result(timeout=state.settings.readiness_timeout)
-    except DatabaseUnavailable as error:
-        return _not_ready(str(error))
-    except FutureTimeout:
-        return _not_ready("Neo4j did not answer in time")
-    return jsonify(status="ready", database=state.db.name)
+    except (DatabaseUnavailable, FutureTimeout) as error:
+        state.warmup.stale()
+        reason = (
+            str(error) if isinstance(error, DatabaseUnavailable) else "Neo4j did not answer in time"
+        )
+        return _not_ready(reason)
+    state.warmup.start()
+    left = state.settings.readiness_timeout - (time.monotonic() - started)
+    if not state.warmup.wait(max(left, 0.0)):
+        return _not_ready("planning the committed queries (warm-up)")
+    return jsonify(status="ready", database=state.db.name, plans=state.warmup.state)
 
 
 def _not_ready(reason: str) -> Any:

@@ -4,6 +4,7 @@ values never reach the query text, and every field's spec fits its GraphQL type.
 from __future__ import annotations
 
 import os
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctxapi.config import PROJECT_ROOT, Settings
-from ctxapi.graphql.compiler import CompiledQuery, compile, encode_cursor, resolve_entry
+from ctxapi.graphql.compiler import CompiledQuery, compile, resolve_entry
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.fields import Entry, SpecError, entry, many, registry, value
 from ctxapi.graphql.scalars import connection
 from ctxapi.graphql.schema import schema
+from ctxapi.graphql.shaping import encode_cursor
 from ctxapi.model import CaseStatus, Channel, FeedbackKind, OrderStatus, ProactiveReason
 
 QUERIES = PROJECT_ROOT / "schema" / "queries"
@@ -125,7 +127,12 @@ def _names(kind: Any) -> st.SearchStrategy[list[str]]:
     return st.lists(st.sampled_from([member.name for member in kind]), max_size=4)
 
 
-_moments = st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat())
+#: Instants with any offset a DateTime takes (whole minutes within ±18:00).
+_moments = st.builds(
+    lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(),
+    st.datetimes(),
+    st.integers(-18 * 60, 18 * 60),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

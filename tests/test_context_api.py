@@ -181,6 +181,29 @@ def test_search_ranks_customers_by_name_email_or_phone(api: FlaskClient) -> None
     assert "errors" not in by_odd_text
 
 
+@pytest.mark.parametrize(
+    ("pasted", "found"),
+    [
+        ("sofia.marquez@example.com", "C-1001"),
+        ("  Sofia.Marquez@EXAMPLE.com ", "C-1001"),
+        ("+34 612 34 56 78", "C-1001"),
+        ("+34-612-345-678", "C-1001"),
+        ("NW-105880", "C-1001"),
+    ],
+)
+def test_search_finds_a_pasted_email_phone_or_order_number_first(
+    api: FlaskClient, pasted: str, found: str
+) -> None:
+    # when an agent pastes a whole identifier, in whatever spelling
+    hits = data(
+        api,
+        "query ($q: String!) { searchCustomers(query: $q, first: null) { score customer { id } } }",
+        q=pasted,
+    )["searchCustomers"]
+    # then its customer comes first, with the exact-match score
+    assert hits[0] == {"score": 1000.0, "customer": {"id": found}}
+
+
 PAGE = """
 query ($after: String, $status: OrderStatus) {
   customer(id: "BIG") {
@@ -299,6 +322,12 @@ def test_aliases_fragments_and_filters_are_honoured(api: FlaskClient) -> None:
             "GRAPHQL_VALIDATION_FAILED",
         ),
         (
+            '{ customer(id: "C-1001") { interactions(since: "2031-07-19T13:37:42+05:30:15")'
+            " { totalCount } } }",
+            "whole minutes within ±18:00",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
             '{ customerBy(identity: {email: "a@b.co", phone: "+1 415 555 0100"}) { id } }',
             "exactly one",
             "BAD_USER_INPUT",
@@ -318,6 +347,21 @@ def test_bad_arguments_are_refused_with_a_code_and_a_reason(
     [error] = body["errors"]
     assert error["extensions"]["code"] == code
     assert fragment in error["message"]
+
+
+@pytest.mark.parametrize("since", ["2031-07-19T13:37:42+05:30:15", "2031-07-19T13:37:42+19:00"])
+def test_a_time_neo4j_cannot_hold_is_bad_user_input(api: FlaskClient, since: str) -> None:
+    # when: an offset with seconds, or beyond what a time zone can be
+    body = query(
+        api,
+        'query ($s: DateTime) { customer(id: "C-1001") { interactions(since: $s)'
+        " { totalCount } } }",
+        s=since,
+    )
+    # then the client is told, instead of Neo4j failing on it
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "whole minutes within ±18:00" in error["message"]
 
 
 def test_every_type_field_and_argument_is_described() -> None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from ctxapi import create_app
 from ctxapi.config import Settings
-from ctxapi.db import Database, QueryTimedOut
+from ctxapi.db import Database, DatabaseUnavailable, QueryTimedOut
 from ctxapi.graphql.view import GraphQLView
+from ctxapi.limits import Limits
 from ctxapi.neo4j_local import NEO4J_VERSION, free_port
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -183,6 +187,95 @@ def test_a_stored_value_no_enum_knows_is_internal_and_logged(
     assert "unexpected error at ['customer', 'tier']" in caplog.text
 
 
+def _nested_orders(depth: int) -> str:
+    """order → customer → orders → customer → … with ``depth`` lists."""
+    inner = "id"
+    for _ in range(depth):
+        inner = f"orders(first: 2) {{ edges {{ node {{ id customer {{ {inner} }} }} }} }}"
+    return '{ customer(id: "C-1") { ' + inner + " } }"
+
+
+@pytest.mark.parametrize(
+    ("document", "limit"),
+    [
+        (_nested_orders(5), "CTXAPI_MAX_LIST_DEPTH"),
+        ('{ customer(id: "1") { ' + "name " * 900 + "} }", "CTXAPI_MAX_REPEATS"),
+        (
+            "{ "
+            + " ".join(
+                f'a{n}: customer(id: "{n}") {{ orders(first: 100) {{ edges {{ node'
+                " { items { quantity } } } } }"
+                for n in range(6)
+            )
+            + " }",
+            "CTXAPI_MAX_ROWS",
+        ),
+        (
+            '{ customer(id: "1") { '
+            + " ".join(f"a{n}: identities {{ kind }}" for n in range(41))
+            + " } }",
+            "CTXAPI_MAX_LISTS",
+        ),
+    ],
+)
+def test_a_query_over_a_cost_limit_is_refused_before_the_database_is_asked(
+    unreachable_client: FlaskClient, document: str, limit: str
+) -> None:
+    # given an API whose Neo4j does not answer: whatever reaches it would be a 503
+    # when
+    response = unreachable_client.post("/graphql", json={"query": document})
+    # then the request is refused as too complex, naming the limit and its setting
+    assert response.status_code == 400, response.json
+    assert response.json is not None
+    [error] = response.json["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert limit in error["message"]
+    assert "the limit is" in error["message"]
+
+
+def test_the_cost_limits_are_settings(settings: Settings, db: Database) -> None:
+    # given an API that allows one level of lists, and one that allows three fields
+    strict = create_app(replace(settings, limits=Limits(max_list_depth=1))).test_client()
+    few = create_app(replace(settings, limits=Limits(max_fields=3))).test_client()
+    nested = '{ customer(id: "C-1") { orders(first: 1) { edges { node { items { line } } } } } }'
+    flat = '{ customer(id: "C-1") { identities { kind } } }'
+    four = "{ a: apiVersion b: apiVersion c: apiVersion d: apiVersion }"
+    # when
+    refused = strict.post("/graphql", json={"query": nested}).json
+    allowed = strict.post("/graphql", json={"query": flat})
+    too_many = few.post("/graphql", json={"query": four}).json
+    # then
+    assert refused is not None
+    assert too_many is not None
+    message = refused["errors"][0]["message"]
+    assert "nests lists 2 deep; the limit is 1 (CTXAPI_MAX_LIST_DEPTH)" in message
+    assert allowed.status_code == 200, allowed.json
+    assert "has 4 fields; the limit is 3 (CTXAPI_MAX_FIELDS)" in too_many["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/*", "application/json"),
+        ("application/json", "application/json"),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE),
+        (f"application/json, {GRAPHQL_RESPONSE};q=0.5", "application/json"),
+    ],
+)
+def test_the_response_media_type_follows_the_spec(
+    client: FlaskClient, accept: str | None, media_type: str
+) -> None:
+    # when
+    headers = {"Accept": accept} if accept else {}
+    response = client.post("/graphql", json={"query": "{ apiVersion }"}, headers=headers)
+    # then
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+
+
 def test_an_unacceptable_accept_header_is_406(client: FlaskClient) -> None:
     response = client.post(
         "/graphql", json={"query": "{ apiVersion }"}, headers={"Accept": "text/csv"}
@@ -284,3 +377,38 @@ def test_a_read_past_the_query_timeout_is_a_retryable_timeout(settings: Settings
         assert "Neo" not in str(caught.value)
     finally:
         db.close()
+
+
+def test_a_read_that_neo4j_terminates_is_a_retryable_unavailable(
+    settings: Settings, db: Database
+) -> None:
+    # given a read running on the real Neo4j, and an operator terminating it meanwhile
+    reader = Database(settings)
+    failure: list[BaseException] = []
+
+    def long_read() -> None:
+        try:
+            reader.read("UNWIND range(1, 100000000) AS x WITH x WHERE x < 0 RETURN x // long-read")
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=long_read)
+    thread.start()
+    deadline = time.monotonic() + 30
+    terminated: list[Any] = []
+    while not terminated and time.monotonic() < deadline:
+        terminated = db.read(
+            "SHOW TRANSACTIONS YIELD transactionId, currentQuery"
+            " WHERE currentQuery CONTAINS '// long-read' AND NOT currentQuery CONTAINS 'SHOW'"
+            " RETURN transactionId"
+        )
+        time.sleep(0.05)
+    # when
+    for row in terminated:
+        db.read("TERMINATE TRANSACTION $id", {"id": row["transactionId"]})
+    thread.join(timeout=30)
+    reader.close()
+    # then the reader was told Neo4j cannot serve it now, which the API answers with 503
+    assert terminated
+    assert len(failure) == 1
+    assert isinstance(failure[0], DatabaseUnavailable), failure

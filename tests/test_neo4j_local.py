@@ -15,6 +15,7 @@ from neo4j.exceptions import AuthError
 
 from ctxapi import create_app
 from ctxapi.neo4j_local import LocalNeo4j, Neo4jLocalError, fetch, free_port, require_tool
+from tests.api import ready
 from tests.conftest import settings_for, throwaway_neo4j
 
 pytestmark = pytest.mark.slow
@@ -109,7 +110,7 @@ def test_a_missing_tool_is_one_line_saying_what_to_install(
 def test_a_crashed_server_is_reported_down_then_up_after_restart(server: LocalNeo4j) -> None:
     # given: the API is serving against this instance
     client = create_app(settings_for(server)).test_client()
-    assert client.get("/readyz").status_code == 200
+    assert ready(client).status_code == 200
     # when: Neo4j dies
     server.kill()
     # then
@@ -118,7 +119,7 @@ def test_a_crashed_server_is_reported_down_then_up_after_restart(server: LocalNe
     assert not server.status().running
     # when: it is started again, with the same data and password
     assert server.start(ephemeral=True, quiet=True) is True
-    # then: the same app recovers by itself
+    # then: the same app recovers by itself (re-planning in the background meanwhile)
     assert client.get("/readyz").status_code == 200
     response = client.post("/graphql", json={"query": "{ database { edition } }"})
     assert response.status_code == 200

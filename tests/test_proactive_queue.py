@@ -73,7 +73,10 @@ def test_the_proactive_queue_pages_and_filters_by_reason(agent: FlaskClient) -> 
     body = query(agent, QUEUE, first=5, reasons=["LATE"])
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "LATE" in body["errors"][0]["message"]
-    body = query(agent, QUEUE.replace("$first: Int!", "$first: Int"), first=None)
+    # first: null asks for the default page size, as the SDL's nullable argument says
+    default = data(agent, QUEUE.replace("$first: Int!", "$first: Int"), first=None)
+    assert len(default["proactiveQueue"]["edges"]) == 3
+    body = query(agent, QUEUE, first=101)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 

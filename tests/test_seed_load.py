@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tracemalloc
 from pathlib import Path
 
 from ctxapi.cli import DEMO_DIR
@@ -344,3 +345,187 @@ def test_errors_inside_line_items_are_rejects_too(
     assert reject["errors"] == {
         "items": {"0": {"quantity": ["Not a valid integer."], "gift": ["Unknown field."]}}
     }
+
+
+# -- edge cases of the input: broken gzip, byte-order marks, keys twice, huge lines ----------
+def customers(count: int, start: int = 1) -> list[str]:
+    return [f'{{"id": "C{n}", "brand": "b1", "name": "Customer {n}"}}' for n in range(start, count)]
+
+
+STOPPED = re.compile(
+    r"Of its ([\d,]+) records read before, ([\d,]+) are loaded \(they stay loaded\) and 0 rejected"
+)
+
+
+def test_a_truncated_gz_stops_with_one_clear_error_and_a_rerun_completes_it(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given: the second half of a gzipped file is missing
+    data = tmp_path / "data"
+    write_lines(data, "brands.jsonl", BRAND)
+    whole = write_lines(data, "customers.jsonl.gz", *customers(3001)).read_bytes()
+    (data / "customers.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    # when
+    outcome = seed_load(settings, tmp_path, data)
+    # then: the summary, then one error naming the file, what of it is in and what to do
+    assert outcome.exit_code == 1
+    assert "Aborted" not in outcome.output
+    assert "Traceback" not in outcome.output
+    error = outcome.output.strip().splitlines()[-1]
+    assert error.startswith(f"Error: {data / 'customers.jsonl.gz'} is corrupt or truncated (")
+    assert "run the same command again" in error
+    stopped = STOPPED.search(error)
+    assert stopped, error
+    read, loaded = (int(number.replace(",", "")) for number in stopped.groups())
+    assert 0 < read == loaded < 3000
+    assert totals(outcome.output) | {"records/s": 0} == {
+        "read": 1 + read, "created": 1 + read, "updated": 0, "unchanged": 0, "rejected": 0,
+        "records/s": 0,
+    }  # fmt: skip
+    stored = empty_graph.read("MATCH (c:Customer) RETURN count(c) AS n")[0]["n"]
+    assert stored == loaded
+    # when: the file is whole again
+    (data / "customers.jsonl.gz").write_bytes(whole)
+    rerun = seed_load(settings, tmp_path, data)
+    # then: the rest loads, nothing twice
+    assert rerun.exit_code == 0, rerun.output
+    assert (totals(rerun.output)["created"], totals(rerun.output)["unchanged"]) == (
+        3000 - loaded,
+        1 + loaded,
+    )
+    assert graph_counts(empty_graph) == {"Brand": 1, "Customer": 3000, "OF_BRAND": 3000}
+
+
+def test_a_gz_that_is_not_gzip_stops_the_load_after_the_types_before_it(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given
+    data = tmp_path / "data"
+    write_lines(data, "brands.jsonl", BRAND)
+    (data / "customers.jsonl.gz").write_bytes(b'{"id": "C1", "brand": "b1", "name": "Ann"}\n')
+    # when
+    outcome = seed_load(settings, tmp_path, data, dry_run=True)
+    # then
+    assert outcome.exit_code == 1
+    assert outcome.output.strip().splitlines()[-1] == (
+        f"Error: {data / 'customers.jsonl.gz'} is corrupt or truncated (Not a gzipped file "
+        "(b'{\"')): the check stopped at its start. Repair or replace the file and check it again."
+    )
+    assert totals(outcome.output)["read"] == 1
+
+
+def test_a_byte_order_mark_at_the_start_of_a_file_is_ignored(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given: files saved by tools that write a UTF-8 byte-order mark
+    data = tmp_path / "data"
+    write_lines(data, "brands.jsonl", b"\xef\xbb\xbf" + BRAND.encode())
+    write_lines(data, "customers.csv", b"\xef\xbb\xbfid,brand,name", "C1,b1,Ann", "C2,b1,Bo")
+    # when
+    outcome = seed_load(settings, tmp_path, data)
+    # then
+    assert outcome.exit_code == 0, outcome.rejects
+    stored = empty_graph.read("MATCH (c:Customer)-[:OF_BRAND]->(:Brand {id: 'b1'}) RETURN c.id")
+    assert sorted(row["c.id"] for row in stored) == ["C1", "C2"]
+
+
+def test_a_key_twice_in_a_json_record_is_a_reject_naming_it(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given: keys twice at the top, in a line item, spelled with an escape; and lookalikes
+    data = tmp_path / "data"
+    write_lines(data, "brands.jsonl", BRAND)
+    write_lines(data, "products.jsonl", '{"id": "P1", "name": "Boots"}')
+    write_lines(
+        data,
+        "customers.jsonl",
+        '{"id": "C1", "brand": "b1", "name": "Ann", "id": "C2"}',
+        '{"id": "C3", "brand": "b1", "name": "say \\"name\\": Cy", "tier": "vip"}',
+        '{"id": "C4", "brand": "b1", "name": "Di", "n\\u0061me": "Dee"}',
+        '{"id": "C5", "brand": "b1", "name": "Ed:", "createdAt": "2024-01-01T10:00:00Z"}',
+    )
+    order = '{"id": "O1", "customer": "C3", "number": "1", "placedAt": "2026-01-05T10:00:00Z",'
+    order += ' "status": "paid", "total": "2.00", "currency": "EUR", "items": '
+    write_lines(
+        data,
+        "orders.jsonl",
+        order + '[{"product": "P1", "quantity": 1, "unitPrice": "1.00", "quantity" : 2}]}',
+    )
+    # when
+    outcome = seed_load(settings, tmp_path, data)
+    # then
+    reasons = {(Path(r["file"]).name, r["line"]): r["errors"] for r in outcome.rejects}
+    assert reasons == {
+        ("customers.jsonl", 1): {"_line": ['duplicate key "id"']},
+        ("customers.jsonl", 3): {"_line": ['duplicate key "name"']},
+        ("orders.jsonl", 1): {"_line": ['duplicate key "quantity"']},
+    }
+    stored = empty_graph.read("MATCH (c:Customer) RETURN c.id AS id, c.name AS name ORDER BY id")
+    assert [tuple(row.values()) for row in stored] == [("C3", 'say "name": Cy'), ("C5", "Ed:")]
+    assert empty_graph.read("MATCH (o:Order) RETURN o.id") == []
+
+
+def test_a_line_over_the_size_limit_is_a_reject_and_the_limit_is_a_setting(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given: records of 60, 61 and 62 bytes, one ending in "\r\n", and a long CSV header
+    data = tmp_path / "data"
+    line = '{"id": "b1", "name": "' + "x" * 36 + '"}'
+    assert len(line) == 60
+    write_lines(
+        data, "brands.jsonl", line, line.replace("b1", "b2") + "\r", line.replace("b1", "b33")
+    )
+    write_lines(data, "brands-2.jsonl", line.replace("x" * 36, "y" * 38))
+    write_lines(data, "brands.csv", "id,name" + " " * 60, "b4,Four")  # a header of 67 bytes
+    # when
+    limited = seed_load(settings, tmp_path, data, environ={"CTXAPI_MAX_RECORD_BYTES": "60"})
+    # then
+    assert limited.exit_code == 1
+    assert [(Path(r["file"]).name, r["line"], r["errors"]) for r in limited.rejects] == [
+        ("brands-2.jsonl", 1, {"_line": ["record of 62 bytes is over the limit of 60"]}),
+        ("brands.csv", 1, {"_line": ["record of 67 bytes is over the limit of 60"]}),
+        ("brands.csv", 2, {"_line": ["no header to read the row by: the header line is a reject"]}),
+        ("brands.jsonl", 3, {"_line": ["record of 61 bytes is over the limit of 60"]}),
+    ]
+    assert limited.rejects[-1]["raw"] == line.replace("b1", "b33")
+    # when: the option wins over the variable
+    wider = seed_load(
+        settings, tmp_path, data, environ={"CTXAPI_MAX_RECORD_BYTES": "60"}, max_record_bytes=67
+    )
+    # then
+    assert wider.exit_code == 0, wider.rejects
+
+
+def test_a_50_mb_line_is_skipped_in_chunks_and_only_its_start_is_kept(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # given: a customer of 50 MB between two ordinary ones
+    data = tmp_path / "data"
+    write_lines(data, "brands.jsonl", BRAND)
+    head = b'{"id": "C2", "brand": "b1", "name": "'
+    with (data / "customers.jsonl").open("wb") as file:
+        file.write(customers(2)[0].encode() + b"\n" + head)
+        for _ in range(50):
+            file.write(b"x" * 2**20)
+        file.write(b'"}\n' + customers(4, start=3)[0].encode() + b"\n")
+    seed_load(settings, tmp_path, DEMO_DIR, dry_run=True)  # imports and caches filled
+    # when
+    tracemalloc.start()
+    try:
+        outcome = seed_load(settings, tmp_path, data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # then: the others load, the reject says why, and neither it nor memory holds the line
+    assert outcome.exit_code == 1
+    [reject] = outcome.rejects
+    size = len(head) + 50 * 2**20 + 2
+    assert (reject["line"], reject["errors"]) == (
+        2,
+        {"_line": [f"record of {size:,} bytes is over the limit of 1,000,000"]},
+    )
+    assert reject["raw"] == (head + b"x" * (1000 - len(head))).decode()
+    assert (tmp_path / "rejects.jsonl").stat().st_size < 2000
+    stored = empty_graph.read("MATCH (c:Customer) RETURN c.id AS id ORDER BY id")
+    assert [row["id"] for row in stored] == ["C1", "C3"]
+    assert peak < 10 * 2**20, f"peak {peak:,} bytes"

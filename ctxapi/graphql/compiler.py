@@ -17,13 +17,11 @@ compiles its field the same way.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -42,9 +40,11 @@ from graphql.execution.values import get_argument_values, get_variable_values
 
 from ctxapi.config import Settings
 from ctxapi.graphql.context import Context
+from ctxapi.graphql.cost import Budget, QueryTooComplex
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.fields import Entry, Many, Value, registry
-from ctxapi.model import COUNTED_ORDER_STATUSES, format_minor_units
+from ctxapi.graphql.shaping import Page, Shape, decode_cursor, page_of, shape
+from ctxapi.model import COUNTED_ORDER_STATUSES
 
 MAX_FIRST = 100
 
@@ -52,31 +52,7 @@ MAX_FIRST = 100
 COUNTED_STATUSES = [status.value for status in COUNTED_ORDER_STATUSES]
 
 
-# -- cursors -----------------------------------------------------------------------------------
-def encode_cursor(key: list[Any]) -> str:
-    """An opaque cursor for a row's sort key (time, id)."""
-    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> list[Any]:
-    """The sort key inside a cursor; a cursor not made by ctxapi is BAD_USER_INPUT."""
-    try:
-        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        raise ClientError(f"{cursor!r} is not a cursor from this API") from None
-    if not (isinstance(key, list) and len(key) == 2):
-        raise ClientError(f"{cursor!r} is not a cursor from this API")
-    return key
-
-
 # -- compiling ---------------------------------------------------------------------------------
-@dataclass
-class Shape:
-    """How to turn one level of the returned map into the response: key → (response key, kind)."""
-
-    entries: list[tuple[str, str, str, Any]] = field(default_factory=list)
-
-
 class _Compiler:
     """Compiles the fields under one root field; holds its parameters and variable names."""
 
@@ -86,12 +62,14 @@ class _Compiler:
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
         settings: Settings,
+        budget: Budget | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variable_values = variables
         self.settings = settings
         self.fields = registry(schema).fields
+        self.budget = budget or Budget(settings.limits)
         self.params: dict[str, Any] = {"__counted": COUNTED_STATUSES}
         self.variables = 0
         self.values = 0
@@ -131,17 +109,23 @@ class _Compiler:
     def arguments(self, parent: str, name: str, node: FieldNode) -> dict[str, Any]:
         parent_type = self.schema.get_type(parent)
         assert isinstance(parent_type, GraphQLObjectType)
+        definition = parent_type.fields[name]
         try:
-            return get_argument_values(parent_type.fields[name], node, self.variable_values)
+            arguments = get_argument_values(definition, node, self.variable_values)
         except GraphQLError as error:  # e.g. null from a variable for a non-null argument
             raise ClientError(error.message) from None
+        if "first" in arguments and arguments["first"] is None:  # null asks for the default
+            arguments["first"] = definition.args["first"].default_value
+        return arguments
 
     def projection(self, type_name: str, var: str, nodes: list[FieldNode]) -> tuple[str, Shape]:
         """``{k0: …, k1: …}`` for the fields selected on ``var`` of ``type_name``."""
         specs = self.fields[type_name]
         parts: list[str] = []
         how = Shape()
-        for response_key, field_nodes in self.subfields(type_name, nodes).items():
+        selected = self.subfields(type_name, nodes)
+        self.budget.select(len(selected))
+        for response_key, field_nodes in selected.items():
             name = field_nodes[0].name.value
             if name == "__typename":
                 how.entries.append(("", response_key, "typename", type_name))
@@ -191,7 +175,8 @@ class _Compiler:
                     " AND " + ident + " < " + i + "))"
                 )
             page = self.page_fields(spec.target, nodes)
-            projection, node_shape = self.projection(spec.target, child, page.node_nodes)
+            with self.budget.rows_of(first):
+                projection, node_shape = self.projection(spec.target, child, page.node_nodes)
             rows = (
                 "COLLECT { " + fill(spec.match) + _where(conditions) + " WITH *" + order
                 + " LIMIT " + self.param(first + 1)
@@ -205,7 +190,11 @@ class _Compiler:
                 )  # fmt: skip
             page.first, page.node_shape = first, node_shape
             return "{rows: " + rows + ", total: " + total + "}", "connection", page
-        projection, how = self.projection(spec.target, child, nodes)
+        if spec.one:
+            projection, how = self.projection(spec.target, child, nodes)
+        else:
+            with self.budget.rows_of(None):
+                projection, how = self.projection(spec.target, child, nodes)
         limit = " LIMIT 1" if spec.one else ""
         text = (
             "COLLECT { " + fill(spec.match) + _where(conditions) + " WITH *" + order + limit
@@ -238,88 +227,6 @@ def _where(conditions: list[str]) -> str:
     return " WITH * WHERE " + " AND ".join(conditions) if conditions else ""
 
 
-@dataclass
-class Page:
-    """The selection on one connection, and what shaping its page needs."""
-
-    target: str
-    fields: list[tuple[str, str]] = field(default_factory=list)
-    edge_fields: list[tuple[str, str]] = field(default_factory=list)
-    page_info: list[tuple[str, str]] = field(default_factory=list)
-    node_nodes: list[FieldNode] = field(default_factory=list)
-    wants_total: bool = False
-    first: int = 0
-    node_shape: Shape = field(default_factory=Shape)
-
-
-# -- shaping -----------------------------------------------------------------------------------
-def shape(value: Any, how: Shape) -> dict[str, Any]:
-    """The returned map of one object as a dict keyed by the client's response keys."""
-    out: dict[str, Any] = {}
-    for key, response_key, kind, sub in how.entries:
-        if kind == "typename":
-            out[response_key] = sub
-            continue
-        raw = value.get(key)
-        if kind == "value":
-            out[response_key] = raw
-        elif kind == "money":
-            out[response_key] = _money(raw)
-        elif kind == "one":
-            out[response_key] = None if raw is None else shape(raw, sub)
-        elif kind == "list":
-            out[response_key] = [shape(item, sub) for item in raw]
-        else:
-            out[response_key] = _page(raw, sub)
-    return out
-
-
-def _money(raw: list[Any] | None) -> dict[str, str] | None:
-    if raw is None or raw[0] is None or raw[1] is None:
-        return None
-    minor, currency = raw
-    return {"amount": format_minor_units(int(minor), currency), "currency": currency}
-
-
-def _page(raw: dict[str, Any], page: Page) -> dict[str, Any]:
-    rows = raw["rows"]
-    has_next = len(rows) > page.first
-    rows = rows[: page.first]
-    cursors = [encode_cursor(row["c"]) for row in rows]
-    info = {
-        "hasNextPage": has_next,
-        "hasPreviousPage": False,
-        "startCursor": cursors[0] if cursors else None,
-        "endCursor": cursors[-1] if cursors else None,
-        "__typename": "PageInfo",
-    }
-    out: dict[str, Any] = {}
-    for response_key, name in page.fields:
-        if name == "totalCount":
-            out[response_key] = raw["total"]
-        elif name == "__typename":
-            out[response_key] = page.target + "Connection"
-        elif name == "pageInfo":
-            out[response_key] = {key: info[sub] for key, sub in page.page_info}
-        elif name == "edges":
-            out[response_key] = [
-                _edge(row, cursor, page) for row, cursor in zip(rows, cursors, strict=True)
-            ]
-    return out
-
-
-def _edge(row: dict[str, Any], cursor: str, page: Page) -> dict[str, Any]:
-    edge: dict[str, Any] = {}
-    for key, sub in page.edge_fields:
-        if sub == "cursor":
-            edge[key] = cursor
-        elif sub == "node":
-            edge[key] = shape(row["n"], page.node_shape)
-        else:
-            edge[key] = page.target + "Edge"
-    return edge
-
-
 # -- entry points ------------------------------------------------------------------------------
 @dataclass
 class CompiledQuery:
@@ -340,7 +247,7 @@ class CompiledQuery:
         """The field's value from the rows its query returned."""
         results = [row["result"] for row in rows]
         if self.page is not None:
-            return _page({"rows": results, "total": None}, self.page)
+            return page_of({"rows": results, "total": None}, self.page)
         shaped = [shape(result, self.shape) for result in results]
         if self.entry.kind == "list":
             return shaped
@@ -360,7 +267,12 @@ def compile_entry(
     }
     for need in entry.needs:
         compiler.need(need)
-    if entry.kind != "connection":
+    if entry.kind == "list":
+        with compiler.budget.rows_of(arguments.get("first")):
+            projection, how = compiler.projection(entry.target, "root", nodes)
+        text = entry.seek + " RETURN " + projection + " AS result"
+        return CompiledQuery(response_key, name, text, compiler.params | params, entry, how)
+    if entry.kind == "one":
         projection, how = compiler.projection(entry.target, "root", nodes)
         text = entry.seek + " RETURN " + projection + " AS result"
         return CompiledQuery(response_key, name, text, compiler.params | params, entry, how)
@@ -368,7 +280,8 @@ def compile_entry(
     if first is None or not 0 <= first <= MAX_FIRST:
         raise ClientError("`first` must be between 0 and " + str(MAX_FIRST))
     page = compiler.page_fields(entry.target, nodes)
-    projection, node_shape = compiler.projection(entry.target, "root", page.node_nodes)
+    with compiler.budget.rows_of(first):
+        projection, node_shape = compiler.projection(entry.target, "root", page.node_nodes)
     page.first, page.node_shape = first, node_shape
     text = (
         entry.seek + " RETURN {n: " + projection + ", c: [toString(root.key), root.id]} AS result"
@@ -406,28 +319,74 @@ def compile(
     coerced = get_variable_values(schema, operation.variable_definitions, dict(variables or {}))
     if isinstance(coerced, list):
         raise ClientError("; ".join(error.message for error in coerced))
+    return [
+        compile_entry(compiler, name, nodes, key)
+        for key, name, nodes, compiler in _roots(schema, document, operation, coerced, settings)
+    ]
+
+
+def precompile(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+    settings: Settings,
+) -> dict[str, CompiledQuery | ClientError]:
+    """Every root field of a validated request compiled before any runs, by response key: the
+    cost budget covers the whole request, and QueryTooComplex is raised before anything
+    reaches Neo4j. Another client mistake stays with its field (the resolver raises it, and
+    the other fields still answer). Empty when execution will refuse the request anyway."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return {}
+    coerced = get_variable_values(schema, operation.variable_definitions, dict(variables or {}))
+    if isinstance(coerced, list):
+        return {}
+    compiled: dict[str, CompiledQuery | ClientError] = {}
+    for key, name, nodes, compiler in _roots(schema, document, operation, coerced, settings):
+        try:
+            compiled[key] = compile_entry(compiler, name, nodes, key)
+        except QueryTooComplex:
+            raise
+        except ClientError as error:
+            compiled[key] = error
+    return compiled
+
+
+def _roots(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+    settings: Settings,
+) -> Iterator[tuple[str, str, list[FieldNode], _Compiler]]:
+    """(response key, field name, nodes, compiler) of each compiled root field; the compilers
+    share one budget."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     query_type = schema.query_type
     assert query_type is not None
     entries = registry(schema).entries
-    compiled = []
-    for response_key, nodes in collect_fields(
-        schema, fragments, coerced, query_type, operation.selection_set
-    ).items():
+    budget = Budget(settings.limits)
+    selected = collect_fields(schema, fragments, variables, query_type, operation.selection_set)
+    for response_key, nodes in selected.items():
         name = nodes[0].name.value
         if name in entries:
-            compiler = _Compiler(schema, fragments, coerced, settings)
-            compiled.append(compile_entry(compiler, name, nodes, response_key))
-    return compiled
+            compiler = _Compiler(schema, fragments, variables, settings, budget)
+            yield response_key, name, nodes, compiler
 
 
 def resolve_entry(_root: Any, info: GraphQLResolveInfo, **_arguments: Any) -> Any:
     """The resolver of every root field: compile it, run it in one round trip, shape it."""
     context: Context = info.context
-    compiler = _Compiler(info.schema, info.fragments, info.variable_values, context.settings)
-    query = compile_entry(compiler, info.field_name, list(info.field_nodes), str(info.path.key))
+    key = str(info.path.key)
+    query = context.compiled.get(key)
+    if isinstance(query, ClientError):
+        raise query
+    if query is None:  # not compiled up front (execution without the view)
+        compiler = _Compiler(info.schema, info.fragments, info.variable_values, context.settings)
+        query = compile_entry(compiler, info.field_name, list(info.field_nodes), key)
     # query.text is built from literals only (see CompiledQuery.text).
     return query.result(context.db.read(query.text, query.params))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from ctxapi.config import Settings
 from ctxapi.db import Database
@@ -16,3 +18,6 @@ class Context:
     db: Database
     settings: Settings
     request_id: str
+    #: The root fields compiled before execution (compiler.precompile), by response key:
+    #: a CompiledQuery, or the ClientError its field answers with.
+    compiled: Mapping[str, Any] = field(default_factory=dict)

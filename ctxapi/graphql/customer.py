@@ -297,6 +297,7 @@ _INPUT_KINDS = {
     "messaging": IdentityKind.MESSAGING,
     "external_id": IdentityKind.EXTERNAL,
 }
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,}$")
 _LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
 
 
@@ -323,11 +324,26 @@ def _by_identity(arguments: dict[str, Any], settings: Settings) -> dict[str, Any
     return {"key": normalized, "kind": kind.value}
 
 
-def _search(arguments: dict[str, Any], _settings: Settings) -> dict[str, Any]:
+def _search(arguments: dict[str, Any], settings: Settings) -> dict[str, Any]:
     first = arguments["first"]
     if first is None or not 1 <= first <= 100:
         raise ClientError("`first` must be between 1 and 100")
-    return {"key": lucene_query(arguments["query"]), "limit": first}
+    text = arguments["query"].strip()
+    return {
+        "key": lucene_query(text),
+        "limit": first,
+        "email": _exactly(IdentityKind.EMAIL, text, settings) if "@" in text else None,
+        "phone": _exactly(IdentityKind.PHONE, text, settings) if _PHONE.match(text) else None,
+        "number": text if text and not any(c.isspace() for c in text) else None,
+    }
+
+
+def _exactly(kind: IdentityKind, text: str, settings: Settings) -> str | None:
+    """``text`` normalized as an identity of ``kind``, or None when it is not one."""
+    try:
+        return normalize(kind, text, region=settings.phone_region)
+    except IdentityError:
+        return None
 
 
 BY_ID = Entry("MATCH (root:Customer {id: $key})", lambda arguments, _: {"key": arguments["id"]})
@@ -342,14 +358,26 @@ BY_IDENTITY = Entry(
 ORDER_BY_NUMBER = Entry(
     "MATCH (root:Order {number: $key})", lambda arguments, _: {"key": arguments["number"]}
 )
+#: A pasted identifier or order number is found exactly (and first) besides the words.
+EXACT_SCORE = 1000.0
 SEARCH = Entry(
-    "CALL db.index.fulltext.queryNodes('customer_search', $key) YIELD node, score"
-    " WITH CASE WHEN node:Customer THEN [node]"
-    " ELSE [(node)-[:IDENTIFIES]->(c:Customer) | c] END AS found, score"
-    " UNWIND found AS root WITH root, max(score) AS score"
+    "CALL () {"
+    " MATCH (:Identity {kind: 'email', value: $email})-[:IDENTIFIES]->(root:Customer)"
+    " RETURN root, 1000.0 AS score"
+    " UNION MATCH (:Identity {kind: 'phone', value: $phone})-[:IDENTIFIES]->(root:Customer)"
+    " RETURN root, 1000.0 AS score"
+    " UNION MATCH (:Order {number: $number})<-[:PLACED]-(root:Customer)"
+    " RETURN root, 1000.0 AS score"
+    " UNION CALL db.index.fulltext.queryNodes('customer_search', $key) YIELD node, score"
+    " UNWIND CASE WHEN node:Customer THEN [node]"
+    " ELSE [(node)-[:IDENTIFIES]->(c:Customer) | c] END AS root"
+    " RETURN root, score"
+    " } WITH root, max(score) AS score"
     " ORDER BY score DESC, root.id LIMIT $limit",
     _search,
 )
+if str(EXACT_SCORE) not in SEARCH.seek:
+    raise ValueError("EXACT_SCORE is out of step with SEARCH")
 
 
 class CustomerQueries(graphene.ObjectType):
@@ -382,9 +410,14 @@ class CustomerQueries(graphene.ObjectType):
         SEARCH,
         resolve_entry,
         required=True,
-        query=graphene.String(required=True, description="Words of a name, email or phone."),
+        query=graphene.String(
+            required=True,
+            description="Words of a name, email or phone, or a whole email, phone number (any"
+            " spelling) or order number.",
+        ),
         first=graphene.Int(default_value=10, description="How many (1 to 100)."),
-        description="Customers whose name, email or phone matches, best first.",
+        description="Customers whose name, email or phone matches, best first; an exact email,"
+        " phone number or order number scores 1000 and comes first.",
     )
 
 

@@ -19,9 +19,10 @@ import graphene
 
 from ctxapi.config import Settings
 from ctxapi.graphql import enums
-from ctxapi.graphql.compiler import decode_cursor, resolve_entry
+from ctxapi.graphql.compiler import resolve_entry
 from ctxapi.graphql.fields import Entry, entry, many, value
 from ctxapi.graphql.scalars import connection, references, time
+from ctxapi.graphql.shaping import decode_cursor
 from ctxapi.model import ProactiveReason, may_fall_due
 
 QUEUE: LiteralString = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
 import graphene
@@ -23,6 +23,9 @@ def _aware(value: Any) -> str:
         raise ClientError(f"{value!r} is not an ISO-8601 date and time") from None
     if parsed.tzinfo is None:
         raise ClientError(f"{value!r} has no zone: add Z or an offset such as +01:00")
+    offset = parsed.utcoffset() or timedelta()
+    if offset % timedelta(minutes=1) or abs(offset) > timedelta(hours=18):
+        raise ClientError(f"{value!r}: the offset must be whole minutes within ±18:00")
     return parsed.isoformat()
 
 

@@ -31,23 +31,18 @@ from graphql import (
 )
 
 from ctxapi.db import QUERY_LOG, DatabaseUnavailable
+from ctxapi.graphql.compiler import precompile
 from ctxapi.graphql.context import Context
+from ctxapi.graphql.cost import QueryTooComplex, check_document
 from ctxapi.graphql.errors import ClientError, ErrorCode
 from ctxapi.graphql.graphiql import graphiql_page
+from ctxapi.limits import Limits
 
 log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 RETRY_AFTER_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds checked before any expensive work (graphql-core validation is quadratic)."""
-
-    max_tokens: int = 2000
-    max_query_length: int = 20_000
 
 
 class RequestError(Exception):
@@ -97,6 +92,11 @@ class DocumentCache:
         except GraphQLError as syntax_error:
             syntax_error.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
             return Prepared(None, (syntax_error,))
+        try:
+            check_document(document, self.limits)
+        except QueryTooComplex as too_complex:
+            error = GraphQLError(str(too_complex), extensions={"code": too_complex.code.value})
+            return Prepared(None, (error,))
         errors = validate(self.schema, document)
         for error in errors:
             error.extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
@@ -133,7 +133,7 @@ class GraphQLView:
         if request.method == "GET" and operation and operation.operation != OperationType.QUERY:
             return self._method_not_allowed(media_type, operation)
         if prepared.errors:
-            status = 400 if media_type == GRAPHQL_RESPONSE else 200
+            status = 400 if media_type == GRAPHQL_RESPONSE or _too_complex(prepared) else 200
             errors = [error.formatted for error in prepared.errors]
             return self._respond({"errors": errors}, media_type, status)
         if prepared.document is None or operation is None:
@@ -154,7 +154,10 @@ class GraphQLView:
         best = accept.best_match([GRAPHQL_RESPONSE, JSON])
         if best is None:
             raise _NotAcceptable()
-        return best
+        # The GraphQL-over-HTTP spec: a client that does not name the new media type (*/*,
+        # application/*) SHOULD get application/json, which every client understands.
+        named = any(value == GRAPHQL_RESPONSE for value, _quality in accept)
+        return best if named else JSON
 
     def _params(self) -> dict[str, Any]:
         if request.method == "GET":
@@ -204,9 +207,16 @@ class GraphQLView:
         started = time.perf_counter()
         state = current_app.extensions["ctxapi"]
         timings: list[float] = []
+        try:
+            compiled = precompile(
+                self.schema, document, params["variables"], params["operationName"], state.settings
+            )
+        except QueryTooComplex as error:
+            refused = {"message": str(error), "extensions": {"code": error.code.value}}
+            return self._respond({"errors": [refused]}, media_type, 400)
         token = QUERY_LOG.set(timings)
         try:
-            result = self._run(document, params, state)
+            result = self._run(document, params, state, compiled)
         finally:
             QUERY_LOG.reset(token)
         body: dict[str, Any] = {}
@@ -230,13 +240,18 @@ class GraphQLView:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    def _run(self, document: DocumentNode, params: dict[str, Any], state: Any) -> ExecutionResult:
+    def _run(
+        self, document: DocumentNode, params: dict[str, Any], state: Any, compiled: Any
+    ) -> ExecutionResult:
+        context = Context(
+            db=state.db, settings=state.settings, request_id=g.request_id, compiled=compiled
+        )
         return execute_sync(
             self.schema,
             document,
             variable_values=params["variables"],
             operation_name=params["operationName"],
-            context_value=Context(db=state.db, settings=state.settings, request_id=g.request_id),
+            context_value=context,
         )
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
@@ -277,6 +292,11 @@ class GraphQLView:
         response = self._respond(body, media_type, 405)
         response.headers["Allow"] = "POST"
         return response
+
+
+def _too_complex(prepared: Prepared) -> bool:
+    code = ErrorCode.QUERY_TOO_COMPLEX.value
+    return any((error.extensions or {}).get("code") == code for error in prepared.errors)
 
 
 class _NotAcceptable(Exception):

@@ -3,22 +3,21 @@
 Reads files line by line (memory stays flat whatever their size), validates every record with
 its marshmallow schema, and writes batches with ``UNWIND … MERGE`` in managed write
 transactions, on a writer thread so that validation and Neo4j work overlap. A record that
-fails — bad JSON, wrong encoding, a field error, a reference to something that does not
-exist, a constraint the database enforces — goes to the rejects file with its file, line,
-raw text and reasons; the rest loads. ``read = created + updated + unchanged + rejected``.
+fails — bad JSON, a key twice, wrong encoding, over the size limit, a field error, a reference
+to something that does not exist, a constraint the database enforces — goes to the rejects file
+with its file, line, raw text and reasons; the rest loads. ``read = created + updated +
+unchanged + rejected``. A ``.gz`` that breaks off stops the load once what was read before the
+break is written (``seeding.reading`` reads the files).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import logging
 import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +35,7 @@ from ctxapi.seeding.graph import (
     RecordType,
     Reference,
 )
+from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,14 @@ DEFAULT_BATCH_SIZE = 5000
 
 
 class LoadError(Exception):
-    """The load cannot go on (unknown file, database gone); the message says what to do."""
+    """The load cannot go on (unknown file, database gone); the message says what to do.
+
+    ``summary`` is what was loaded when the load stopped part-way through a file.
+    """
+
+    def __init__(self, message: str, summary: Summary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass
@@ -92,15 +99,6 @@ class Summary:
             for name in ("read", "created", "updated", "unchanged", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
         return total
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a record came from, for its reject."""
-
-    file: str
-    line: int
-    raw: str
 
 
 @dataclass(frozen=True)
@@ -179,60 +177,6 @@ def discover(paths: Iterable[Path]) -> list[tuple[RecordType, Path]]:
     return sorted(found, key=lambda pair: (order[pair[0].name], str(pair[1])))
 
 
-def _open(path: Path) -> IO[bytes]:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
-
-
-def read_lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
-    """(line number, raw bytes, bytes read so far) for each non-blank line."""
-    position = 0
-    with _open(path) as stream:
-        for number, raw in enumerate(stream, start=1):
-            position += len(raw)
-            if raw.strip():
-                yield number, raw.rstrip(b"\r\n"), position
-
-
-Parsed = tuple[Origin, dict[str, Any] | None, Any, int]
-
-
-def parse_records(path: Path) -> Iterator[Parsed]:
-    """(origin, record or None, errors, bytes read) for each record of a JSONL or CSV file."""
-    is_csv = ".csv" in path.name
-    header: list[str] | None = None
-    for number, raw, position in read_lines(path):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            origin = Origin(str(path), number, raw.decode("utf-8", errors="replace"))
-            reason = f"not UTF-8: byte 0x{raw[error.start]:02x} at position {error.start}"
-            yield origin, None, {"_line": [reason]}, position
-            continue
-        origin = Origin(str(path), number, text)
-        if is_csv:
-            cells = next(csv.reader(io.StringIO(text)))
-            if header is None:
-                header = [cell.strip() for cell in cells]
-                continue
-            if len(cells) != len(header):
-                reason = f"{len(cells)} cells where the header has {len(header)} columns"
-                yield origin, None, {"_line": [reason]}, position
-                continue
-            yield origin, dict(zip(header, cells, strict=True)), None, position
-            continue
-        try:
-            record = orjson.loads(text)
-        except orjson.JSONDecodeError as error:
-            yield origin, None, {"_line": [f"not valid JSON: {error}"]}, position
-            continue
-        if not isinstance(record, dict):
-            yield origin, None, {"_line": ["a line must hold one JSON object"]}, position
-            continue
-        yield origin, record, None, position
-
-
 Progress = Callable[[Path, int, int], None]  # (file, records so far, bytes so far)
 
 
@@ -246,28 +190,32 @@ class Loader:
         rejects: Rejects,
         batch_size: int = DEFAULT_BATCH_SIZE,
         phone_region: str = "US",
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         progress: Callable[[Path, int], Progress] | None = None,
     ) -> None:
         self.db = db
         self.rejects = rejects
         self.batch_size = batch_size
         self.phone_region = phone_region
+        self.max_record_bytes = max_record_bytes
         self.progress = progress
         self.summary = Summary(rejects_path=rejects.path, dry_run=db is None)
         self._lock = threading.Lock()
 
     # -- reading and validating (main thread) ----------------------------------------------
     def load(self, files: list[tuple[RecordType, Path]]) -> Summary:
-        """Load every file; raise LoadError if the database goes away mid-way."""
+        """Load every file; raise LoadError if the database goes away or a file breaks off."""
         started = time.perf_counter()
         writer = _Writer(self) if self.db is not None else None
         try:
             for record_type, path in files:
                 begun = time.perf_counter()
-                self._load_file(record_type, path, writer)
-                if writer is not None:
-                    writer.drain()  # the next type may reference this one
-                self.summary.of(record_type.name).seconds += time.perf_counter() - begun
+                try:
+                    self._load_file(record_type, path, writer)
+                    if writer is not None:
+                        writer.drain()  # the next type may reference this one
+                finally:
+                    self.summary.of(record_type.name).seconds += time.perf_counter() - begun
         finally:
             if writer is not None:
                 writer.stop()
@@ -283,34 +231,44 @@ class Loader:
         batch: list[Item] = []
         keys: set[Any] = set()
         records = 0
-        for origin, data, errors, position in parse_records(path):
-            records += 1
-            with self._lock:
-                stats.read += 1
-            if data is not None:
-                try:
-                    record = schema.load_record(data)
-                except ValidationError as error:
-                    errors = error.messages
-            if errors is not None:
-                self._reject(stats, origin, errors)
-            elif writer is None:
+        before = (stats.read, stats.loaded, stats.rejected)
+        try:
+            for origin, data, errors, position in parse_records(path, self.max_record_bytes):
+                records += 1
                 with self._lock:
-                    stats.created += 1  # dry run: "valid"
-            else:
-                key = record_type.key(record)
-                if key in keys:  # the same record twice: write the first before the second
-                    writer.submit(record_type, batch)
-                    batch, keys = [], set()
-                keys.add(key)
-                batch.append(
-                    Item(record_type.to_row(record), record_type.references(record), origin)
-                )
-                if len(batch) >= self.batch_size:
-                    writer.submit(record_type, batch)
-                    batch, keys = [], set()
-            if tick is not None and records % 500 == 0:
-                tick(path, records, position)
+                    stats.read += 1
+                if data is not None:
+                    try:
+                        record = schema.load_record(data)
+                    except ValidationError as error:
+                        errors = error.messages
+                if errors is not None:
+                    self._reject(stats, origin, errors)
+                elif writer is None:
+                    with self._lock:
+                        stats.created += 1  # dry run: "valid"
+                else:
+                    key = record_type.key(record)
+                    if key in keys:  # the same record twice: write the first before the second
+                        writer.submit(record_type, batch)
+                        batch, keys = [], set()
+                    keys.add(key)
+                    batch.append(
+                        Item(record_type.to_row(record), record_type.references(record), origin)
+                    )
+                    if len(batch) >= self.batch_size:
+                        writer.submit(record_type, batch)
+                        batch, keys = [], set()
+                if tick is not None and records % 500 == 0:
+                    tick(path, records, position)
+        except CorruptFile as error:
+            if writer is not None:  # what was read before the damage loads
+                writer.submit(record_type, batch)
+                writer.drain()
+            counts = (stats.read, stats.loaded, stats.rejected)
+            done = [now - then for now, then in zip(counts, before, strict=True)]
+            message = _broken_off(error, *done, dry_run=writer is None)
+            raise LoadError(message, self.summary) from None
         if batch and writer is not None:
             writer.submit(record_type, batch)
         if tick is not None:
@@ -340,6 +298,21 @@ class Loader:
         with self._lock:
             for outcome, n in counts.items():
                 setattr(stats, outcome, getattr(stats, outcome) + n)
+
+
+def _broken_off(error: CorruptFile, read: int, loaded: int, rejected: int, *, dry_run: bool) -> str:
+    """The message of a load stopped by a damaged file: where, what of it is in, what next."""
+    where = f"after its line {error.lines:,}" if error.lines else "at its start"
+    if dry_run:
+        run, done, then = "check", f"{loaded:,} are valid", "check it again"
+    else:
+        run, done = "load", f"{loaded:,} are loaded (they stay loaded)"
+        then = "run the same command again: it completes the load without duplicates"
+    read_before = f"Of its {read:,} records read before, {done} and {rejected:,} rejected. "
+    return (
+        f"{error.path} is corrupt or truncated ({error.reason}): the {run} stopped {where}. "
+        f"{read_before if read else ''}Repair or replace the file and {then}."
+    )
 
 
 def _constraint_reason(batch: list[Item]) -> str:

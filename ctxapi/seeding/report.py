@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -17,12 +18,75 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ctxapi.config import Settings
+from ctxapi.db import Database
+from ctxapi.seeding.load import DEFAULT_BATCH_SIZE, Loader, LoadError, Rejects, Summary, discover
 from ctxapi.seeding.load import Progress as Tick
-from ctxapi.seeding.load import Summary
+from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES
+
+
+def load_files(
+    console: Console,
+    settings: Settings,
+    paths: list[Path],
+    *,
+    dry_run: bool = False,
+    rejects: Path = Path("rejects.jsonl"),
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    phone_region: str = "US",
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    summary_json: Path | None = None,
+) -> Summary:
+    """Load with progress bars; show the summary (also of a load that stopped, then re-raised)."""
+    if max_record_bytes < 1:
+        raise LoadError(
+            "the record size limit (--max-record-bytes, CTXAPI_MAX_RECORD_BYTES) is "
+            f"{max_record_bytes}: give at least 1 (byte)"
+        )
+    db = None if dry_run else Database(settings)
+    try:
+        files = discover(paths)
+        if not files:
+            raise LoadError(f"no record files in {', '.join(map(str, paths))}")
+        with progress_bars(console) as bars:
+            loader = Loader(
+                db,
+                rejects=Rejects(rejects),
+                batch_size=batch_size,
+                phone_region=phone_region,
+                max_record_bytes=max_record_bytes,
+                progress=bars,
+            )
+            summary = loader.load(files)
+    except LoadError as error:
+        if error.summary is not None:
+            show(console, error.summary, summary_json)
+        raise
+    finally:
+        if db is not None:
+            db.close()
+    show(console, summary, summary_json)
+    return summary
+
+
+def show(console: Console, summary: Summary, summary_json: Path | None = None) -> None:
+    """The summary table, where the rejects are, and the summary as JSON when asked for."""
+    console.print(summary_table(summary))
+    rejected = summary.total.rejected
+    if rejected:
+        console.print(
+            f"{rejected:,} rejected records are in {summary.rejects_path} (file, line, raw, "
+            "errors).",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary_json is not None:
+        summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
 
 
 @contextmanager
-def progress_bars(console: Console) -> Iterator[object]:
+def progress_bars(console: Console) -> Iterator[Callable[[Path, int], Tick]]:
     """A factory of per-file progress callbacks; draws nothing when not on a terminal."""
     bars = Progress(
         TextColumn("[bold]{task.description}"),

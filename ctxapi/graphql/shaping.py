@@ -1,0 +1,120 @@
+"""Rows as Neo4j returns them → the response's shape: dicts keyed by the client's response
+keys (aliases included), money as decimal text, connection pages with opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import FieldNode
+
+from ctxapi.graphql.errors import ClientError
+from ctxapi.model import format_minor_units
+
+
+# -- cursors -----------------------------------------------------------------------------------
+def encode_cursor(key: list[Any]) -> str:
+    """An opaque cursor for a row's sort key (time, id)."""
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    """The sort key inside a cursor; a cursor not made by ctxapi is BAD_USER_INPUT."""
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise ClientError(f"{cursor!r} is not a cursor from this API") from None
+    if not (isinstance(key, list) and len(key) == 2):
+        raise ClientError(f"{cursor!r} is not a cursor from this API")
+    return key
+
+
+@dataclass
+class Shape:
+    """How to turn one level of the returned map into the response: key → (response key, kind)."""
+
+    entries: list[tuple[str, str, str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """The selection on one connection, and what shaping its page needs."""
+
+    target: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    edge_fields: list[tuple[str, str]] = field(default_factory=list)
+    page_info: list[tuple[str, str]] = field(default_factory=list)
+    node_nodes: list[FieldNode] = field(default_factory=list)
+    wants_total: bool = False
+    first: int = 0
+    node_shape: Shape = field(default_factory=Shape)
+
+
+# -- shaping -----------------------------------------------------------------------------------
+def shape(value: Any, how: Shape) -> dict[str, Any]:
+    """The returned map of one object as a dict keyed by the client's response keys."""
+    out: dict[str, Any] = {}
+    for key, response_key, kind, sub in how.entries:
+        if kind == "typename":
+            out[response_key] = sub
+            continue
+        raw = value.get(key)
+        if kind == "value":
+            out[response_key] = raw
+        elif kind == "money":
+            out[response_key] = _money(raw)
+        elif kind == "one":
+            out[response_key] = None if raw is None else shape(raw, sub)
+        elif kind == "list":
+            out[response_key] = [shape(item, sub) for item in raw]
+        else:
+            out[response_key] = page_of(raw, sub)
+    return out
+
+
+def _money(raw: list[Any] | None) -> dict[str, str] | None:
+    if raw is None or raw[0] is None or raw[1] is None:
+        return None
+    minor, currency = raw
+    return {"amount": format_minor_units(int(minor), currency), "currency": currency}
+
+
+def page_of(raw: dict[str, Any], page: Page) -> dict[str, Any]:
+    rows = raw["rows"]
+    has_next = len(rows) > page.first
+    rows = rows[: page.first]
+    cursors = [encode_cursor(row["c"]) for row in rows]
+    info = {
+        "hasNextPage": has_next,
+        "hasPreviousPage": False,
+        "startCursor": cursors[0] if cursors else None,
+        "endCursor": cursors[-1] if cursors else None,
+        "__typename": "PageInfo",
+    }
+    out: dict[str, Any] = {}
+    for response_key, name in page.fields:
+        if name == "totalCount":
+            out[response_key] = raw["total"]
+        elif name == "__typename":
+            out[response_key] = page.target + "Connection"
+        elif name == "pageInfo":
+            out[response_key] = {key: info[sub] for key, sub in page.page_info}
+        elif name == "edges":
+            out[response_key] = [
+                _edge(row, cursor, page) for row, cursor in zip(rows, cursors, strict=True)
+            ]
+    return out
+
+
+def _edge(row: dict[str, Any], cursor: str, page: Page) -> dict[str, Any]:
+    edge: dict[str, Any] = {}
+    for key, sub in page.edge_fields:
+        if sub == "cursor":
+            edge[key] = cursor
+        elif sub == "node":
+            edge[key] = shape(row["n"], page.node_shape)
+        else:
+            edge[key] = page.target + "Edge"
+    return edge

@@ -1,0 +1,105 @@
+"""Plan the committed queries before serving them, so a cold plan cache never causes an outage.
+
+The Cypher of the headline query with insights is about 25 KB: planned cold (after a restart
+or a bulk load, on a busy host) it can take longer than ``query_timeout``, and a query cut at
+the timeout never leaves its plan in Neo4j's cache, so every attempt fails the same way. The
+warm-up runs each committed query once (schema/queries/, with variables that match nobody)
+with ``warmup_timeout`` instead, from a background thread of each process. ``/readyz`` says
+ready once this process's first warm-up is done, and starts another when Neo4j comes back
+after being away (its plan cache may be empty); meanwhile the API keeps answering.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import parse
+
+from ctxapi.config import PROJECT_ROOT, Settings
+from ctxapi.db import Database, DatabaseUnavailable
+from ctxapi.graphql.compiler import compile
+from ctxapi.graphql.schema import schema
+
+log = logging.getLogger(__name__)
+
+QUERIES = PROJECT_ROOT / "schema" / "queries"
+#: Each committed query with variables that find nobody (the plan is what matters).
+COMMITTED: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("customer_context", "customer_context.graphql", {"email": "warm-up@ctxapi.invalid"}),
+    (
+        "customer_context_insights",
+        "customer_context.graphql",
+        {"email": "warm-up@ctxapi.invalid", "withInsights": True},
+    ),
+    ("proactive_queue", "proactive_queue.graphql", {"after": None}),
+    ("search_customers", "search_customers.graphql", {"query": "warm-up@ctxapi.invalid"}),
+)
+
+
+@dataclass
+class Warmup:
+    """This process's warm-up: ``state`` is ``pending``, ``running``, ``warm``, ``stale``
+    (Neo4j went away since: warmed again on the next probe) or ``failed`` (a committed query
+    itself failed, logged); ``ready`` once one warm-up has finished."""
+
+    db: Database
+    settings: Settings
+    state: str = "pending"
+    ready: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _done: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the first warm-up; whether it has finished."""
+        return self._done.wait(seconds) and self.ready
+
+    def start(self) -> None:
+        """Warm up in the background unless warm or already warming."""
+        with self._lock:
+            if self.state in ("running", "warm", "failed"):
+                return
+            self.state = "running"
+        threading.Thread(target=self.run, name="ctxapi-warmup", daemon=True).start()
+
+    def stale(self) -> None:
+        """Neo4j did not answer: its plan cache may be empty when it is back."""
+        with self._lock:
+            if self.state == "warm":
+                self.state = "stale"
+
+    def run(self) -> None:
+        """Run every committed query once; a failure leaves the state ``stale`` (retried)."""
+        try:
+            for name, file, variables in COMMITTED:
+                document = parse((QUERIES / file).read_text())
+                started = time.perf_counter()
+                queries = compile(
+                    schema.graphql_schema, document, variables, settings=self.settings
+                )
+                for query in queries:
+                    self.db.read(query.text, query.params, timeout=self.settings.warmup_timeout)
+                self.seconds[name] = round(time.perf_counter() - started, 3)
+        except DatabaseUnavailable as error:
+            log.warning("warm-up stopped: %s", error.public_message())
+            with self._lock:
+                self.state = "stale"
+            return
+        except Exception:
+            # Not Neo4j's absence but the query itself (a schema not applied, say): requests
+            # meet the same error and report it; readiness does not wait for it forever.
+            log.exception("warm-up failed")
+            with self._lock:
+                self.state = "failed"
+                self.ready = True
+            self._done.set()
+            return
+        log.info("query plans warm: %s", self.seconds)
+        with self._lock:
+            self.state = "warm"
+            self.ready = True
+        self._done.set()
