@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ctxapi import db, http
+from ctxapi import db, http, metrics
 from ctxapi.config import Settings, from_env
 from ctxapi.graphql import graphiql
 from ctxapi.graphql.schema import schema
@@ -36,4 +36,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     )
     graphiql.init_app(app)
     app.register_blueprint(health)
+    metrics.init_app(app)
     return app

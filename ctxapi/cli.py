@@ -218,6 +218,12 @@ def seed() -> None:
     help="Also write the summary as JSON (per type: read, created, …, seconds).",
 )
 @click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Keep the counts per type in this Prometheus textfile (*.prom), every few seconds.",
+)
+@click.option(
     "--phone-region",
     default=None,
     help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
@@ -235,6 +241,7 @@ def seed_load(
     max_rejects: int,
     batch_size: int,
     summary_json: Path | None,
+    metrics_file: Path | None,
     phone_region: str | None,
     max_record_bytes: int | None,
 ) -> None:
@@ -255,6 +262,7 @@ def seed_load(
         phone_region=phone_region or settings.phone_region,
         max_record_bytes=max_record_bytes or settings.max_record_bytes,
         summary_json=summary_json,
+        metrics_file=metrics_file,
     )
     if summary.total.rejected > max_rejects:
         sys.exit(1)
@@ -338,7 +346,7 @@ def wait(timeout: float) -> None:
 def _serve(
     settings: configuration.Settings, host: str, port: int, workers: int, threads: int
 ) -> None:
-    from ctxapi.serving import Server, options
+    from ctxapi.serving import Server, multiprocess_metrics, options
 
     gunicorn = options(
         settings,
@@ -349,7 +357,8 @@ def _serve(
         worker_exit=_close_worker_driver,
     )
     click.echo(f"Serving ctxapi on http://{host}:{port}/graphql  (Ctrl-C stops)")
-    Server(settings, gunicorn).run()
+    with multiprocess_metrics():
+        Server(settings, gunicorn).run()
 
 
 def _close_worker_driver(_server: Any, worker: Any) -> None:

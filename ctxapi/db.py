@@ -136,9 +136,11 @@ class Database:
             except Neo4jError as error:
                 if (error.code or "").startswith(_TIMED_OUT):
                     log.warning("query timed out after %s s", timeout)
+                    _count("timed_out")
                     raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
                 if error.code == _TERMINATED:  # by an operator, or Neo4j's memory guard
                     log.warning("Neo4j terminated a read")
+                    _count("other")
                     raise DatabaseUnavailable("Neo4j stopped the query") from error
                 raise
         timings = QUERY_LOG.get()
@@ -212,7 +214,16 @@ def unavailable_as_error() -> Iterator[None]:
         if isinstance(error, Neo4jError) and not isinstance(error, UNAVAILABLE_ERRORS):
             raise
         log.warning("Neo4j unavailable: %s: %s", type(error).__name__, error)
+        _count("unavailable")
         raise DatabaseUnavailable(describe(error)) from error
+
+
+def _count(kind: str) -> None:
+    """Count a driver error in ctxapi.metrics (imported here, when first needed: the process
+    that starts gunicorn must not load prometheus_client before choosing its mode)."""
+    from ctxapi import metrics
+
+    metrics.neo4j_error(kind)
 
 
 def describe(error: BaseException) -> str:

@@ -8,6 +8,10 @@ whose threads are all taken leaves new connections to the others (``ThreadWorker
 The threads of a worker share its one Neo4j driver, made after the fork (the driver is
 thread-safe; ``CTXAPI_NEO4J_POOL_SIZE`` bounds its connections).
 
+Metrics: each server gets a fresh temporary ``PROMETHEUS_MULTIPROC_DIR`` (``multiprocess_metrics``)
+before its workers start, so ``/metrics`` sums every worker (ctxapi.metrics); a worker that
+exits drops its live gauges there, and the folder goes when the server stops.
+
 The access log names the path without the query string: a GET to /graphql carries the query
 and its variables (emails, phone numbers) in the URL.
 """
@@ -15,7 +19,12 @@ and its variables (emails, phone numbers) in the URL.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from gunicorn import glogging
@@ -98,9 +107,51 @@ def options(
         "logger_class": Logger,
         # Several servers (tests, make run) may run at once; none needs the control socket.
         "control_socket_disable": True,
-        "worker_exit": worker_exit,
+        "worker_exit": _and_mark_dead(worker_exit),
         "post_worker_init": warm_up,
     }
+
+
+def _and_mark_dead(worker_exit: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """``worker_exit``, then prometheus_client's bookkeeping of the exiting worker."""
+
+    def hook(server: Any, worker: Any) -> None:
+        worker_exit(server, worker)
+        if os.environ.get(MULTIPROC_DIR):
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+    return hook
+
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def multiprocess_metrics() -> Iterator[str]:
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for one server's workers, removed at the end.
+
+    Set before the workers import prometheus_client (they load the app after the fork), and
+    prometheus_client told again if this process loaded it already (``ctxapi run``)."""
+    creator = os.getpid()
+    folder = tempfile.mkdtemp(prefix="ctxapi-metrics-")
+    before = os.environ.get(MULTIPROC_DIR)
+    os.environ[MULTIPROC_DIR] = folder
+    if "prometheus_client.values" in sys.modules:
+        from prometheus_client import values
+
+        values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    try:
+        yield folder
+    finally:
+        # A worker leaves gunicorn by SystemExit through here too: only the server cleans up.
+        if os.getpid() == creator:
+            shutil.rmtree(folder, ignore_errors=True)
+            if before is None:
+                os.environ.pop(MULTIPROC_DIR, None)
+            else:
+                os.environ[MULTIPROC_DIR] = before
 
 
 def warm_up(worker: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from graphql import parse
 
+from ctxapi import metrics
 from ctxapi.config import PROJECT_ROOT, Settings
 from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.graphql.compiler import compile
@@ -54,6 +55,15 @@ class Warmup:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _done: threading.Event = field(default_factory=threading.Event)
 
+    def __post_init__(self) -> None:
+        metrics.warmup_state(self.state, ready=self.ready)
+
+    def _to(self, state: str, *, ready: bool = False) -> None:
+        """Move to ``state`` (holding the lock); ``ready`` once, and for good."""
+        self.state = state
+        self.ready = self.ready or ready
+        metrics.warmup_state(state, ready=self.ready)
+
     def wait(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for the first warm-up; whether it has finished."""
         return self._done.wait(seconds) and self.ready
@@ -63,14 +73,14 @@ class Warmup:
         with self._lock:
             if self.state in ("running", "warm", "failed"):
                 return
-            self.state = "running"
+            self._to("running")
         threading.Thread(target=self.run, name="ctxapi-warmup", daemon=True).start()
 
     def stale(self) -> None:
         """Neo4j did not answer: its plan cache may be empty when it is back."""
         with self._lock:
             if self.state == "warm":
-                self.state = "stale"
+                self._to("stale")
 
     def run(self) -> None:
         """Run every committed query once; a failure leaves the state ``stale`` (retried)."""
@@ -87,19 +97,17 @@ class Warmup:
         except DatabaseUnavailable as error:
             log.warning("warm-up stopped: %s", error.public_message())
             with self._lock:
-                self.state = "stale"
+                self._to("stale")
             return
         except Exception:
             # Not Neo4j's absence but the query itself (a schema not applied, say): requests
             # meet the same error and report it; readiness does not wait for it forever.
             log.exception("warm-up failed")
             with self._lock:
-                self.state = "failed"
-                self.ready = True
+                self._to("failed", ready=True)
             self._done.set()
             return
         log.info("query plans warm: %s", self.seconds)
         with self._lock:
-            self.state = "warm"
-            self.ready = True
+            self._to("warm", ready=True)
         self._done.set()

@@ -30,6 +30,7 @@ from graphql import (
     validate,
 )
 
+from ctxapi import metrics
 from ctxapi.db import QUERY_LOG, DatabaseUnavailable
 from ctxapi.graphql.compiler import precompile
 from ctxapi.graphql.context import Context
@@ -56,10 +57,12 @@ class RequestError(Exception):
 
 @dataclass(frozen=True)
 class Prepared:
-    """A query's parsed document (None if it does not parse) and its parse/validation errors."""
+    """A query's parsed document (None if it does not parse) and its parse/validation errors;
+    ``limit`` names the limit of a document refused as QUERY_TOO_COMPLEX."""
 
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...] = ()
+    limit: str | None = None
 
 
 class DocumentCache:
@@ -96,7 +99,7 @@ class DocumentCache:
             check_document(document, self.limits)
         except QueryTooComplex as too_complex:
             error = GraphQLError(str(too_complex), extensions={"code": too_complex.code.value})
-            return Prepared(None, (error,))
+            return Prepared(None, (error,), too_complex.limit)
         errors = validate(self.schema, document)
         for error in errors:
             error.extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
@@ -112,6 +115,16 @@ class GraphQLView:
         self.documents = DocumentCache(schema, self.limits)
 
     def __call__(self) -> Response:
+        """Answer, and count the request by operation and status (ctxapi.metrics)."""
+        started = time.perf_counter()
+        g.graphql_operation = None
+        response = self._answer()
+        if response.mimetype != "text/html":  # GraphiQL's page is no GraphQL request
+            elapsed = time.perf_counter() - started
+            metrics.observe_request(g.graphql_operation, response.status_code, elapsed)
+        return response
+
+    def _answer(self) -> Response:
         try:
             media_type = self._negotiate()
         except _NotAcceptable:
@@ -125,13 +138,18 @@ class GraphQLView:
         except RequestError as error:
             body = {"errors": [{"message": str(error), "extensions": {"code": error.code.value}}]}
             return self._respond(body, media_type, error.status)
+        g.graphql_operation = params["operationName"]
         prepared = self.documents.get(params["query"])
         operation = None
         if prepared.document is not None:
             operation = get_operation_ast(prepared.document, params["operationName"])
+            if operation is not None and operation.name is not None:
+                g.graphql_operation = g.graphql_operation or operation.name.value
         # A mutation over GET is refused as such, before whatever else is wrong with it.
         if request.method == "GET" and operation and operation.operation != OperationType.QUERY:
             return self._method_not_allowed(media_type, operation)
+        if prepared.limit is not None:
+            metrics.too_complex(prepared.limit)
         if prepared.errors:
             status = 400 if media_type == GRAPHQL_RESPONSE or _too_complex(prepared) else 200
             errors = [error.formatted for error in prepared.errors]
@@ -212,6 +230,7 @@ class GraphQLView:
                 self.schema, document, params["variables"], params["operationName"], state.settings
             )
         except QueryTooComplex as error:
+            metrics.too_complex(error.limit)
             refused = {"message": str(error), "extensions": {"code": error.code.value}}
             return self._respond({"errors": [refused]}, media_type, 400)
         token = QUERY_LOG.set(timings)

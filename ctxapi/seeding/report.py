@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import orjson
@@ -36,8 +36,11 @@ def load_files(
     phone_region: str = "US",
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     summary_json: Path | None = None,
+    metrics_file: Path | None = None,
 ) -> Summary:
-    """Load with progress bars; show the summary (also of a load that stopped, then re-raised)."""
+    """Load with progress bars; show the summary (also of a load that stopped, then re-raised).
+
+    ``metrics_file``: keep the counts there as a Prometheus textfile (``seeding.textfile``)."""
     if max_record_bytes < 1:
         raise LoadError(
             "the record size limit (--max-record-bytes, CTXAPI_MAX_RECORD_BYTES) is "
@@ -57,7 +60,8 @@ def load_files(
                 max_record_bytes=max_record_bytes,
                 progress=bars,
             )
-            summary = loader.load(files)
+            with _metrics_file(metrics_file, loader.summary):
+                summary = loader.load(files)
     except LoadError as error:
         if error.summary is not None:
             show(console, error.summary, summary_json)
@@ -67,6 +71,16 @@ def load_files(
             db.close()
     show(console, summary, summary_json)
     return summary
+
+
+def _metrics_file(path: Path | None, summary: Summary) -> AbstractContextManager[object]:
+    if path is None:
+        return nullcontext()
+    # Imported when asked for: `ctxapi run` loads, then serves, and prometheus_client chooses
+    # its (multiprocess) mode when it is first imported.
+    from ctxapi.seeding.textfile import MetricsFile
+
+    return MetricsFile(path, summary)
 
 
 def show(console: Console, summary: Summary, summary_json: Path | None = None) -> None:
