@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
-from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query
+from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query, ResultSummary
 from neo4j.exceptions import (
     AuthError,
     DriverError,
@@ -126,27 +126,11 @@ class Database:
         query on the server.
         """
         started = time.perf_counter()
-        timeout = self.settings.query_timeout if timeout is None else timeout
-        with (
-            unavailable_as_error(),
-            self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
-        ):
-            try:
-                records = list(session.run(Query(query, timeout=timeout), dict(parameters or {})))
-            except Neo4jError as error:
-                if (error.code or "").startswith(_TIMED_OUT):
-                    log.warning("query timed out after %s s", timeout)
-                    _count("timed_out")
-                    raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
-                if error.code == _TERMINATED:  # by an operator, or Neo4j's memory guard
-                    log.warning("Neo4j terminated a read")
-                    _count("other")
-                    raise DatabaseUnavailable("Neo4j stopped the query") from error
-                raise
+        records, _summary = self._run_read(query, parameters, timeout)
         timings = QUERY_LOG.get()
         if timings is not None:
             timings.append((time.perf_counter() - started) * 1000)
-        return list(records)
+        return records
 
     def write(self, work: Callable[[ManagedTransaction], T]) -> T:
         """Run ``work`` in a managed write transaction (the driver may retry it: be idempotent)."""
@@ -164,15 +148,32 @@ class Database:
         (operators with rows and db hits), for ``ctxapi explain --profile``. ``timeout``
         (default ``query_timeout``) bounds it on the server; a cold plan of a big query can
         take longer to make than an API request may wait."""
+        records, summary = self._run_read("PROFILE " + query, parameters, timeout)
+        return records, dict(summary.profile or {})
+
+    def _run_read(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None, timeout: float | None
+    ) -> tuple[list[Any], ResultSummary]:
+        """One auto-commit read with read routing: its records and summary; Neo4j's timeout,
+        termination and absence become QueryTimedOut and DatabaseUnavailable."""
         timeout = self.settings.query_timeout if timeout is None else timeout
         with (
             unavailable_as_error(),
             self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
         ):
-            result = session.run(Query("PROFILE " + query, timeout=timeout), dict(parameters or {}))
-            records = list(result)
-            plan = result.consume().profile
-        return records, dict(plan or {})
+            try:
+                result = session.run(Query(query, timeout=timeout), dict(parameters or {}))
+                return list(result), result.consume()
+            except Neo4jError as error:
+                if (error.code or "").startswith(_TIMED_OUT):
+                    log.warning("query timed out after %s s", timeout)
+                    _count("timed_out")
+                    raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
+                if error.code == _TERMINATED:  # by an operator, or Neo4j's memory guard
+                    log.warning("Neo4j terminated a read")
+                    _count("other")
+                    raise DatabaseUnavailable("Neo4j stopped the query") from error
+                raise
 
     def run_batched(self, query: LiteralString) -> None:
         """Run a ``CALL { … } IN TRANSACTIONS`` statement, which Neo4j only accepts in an

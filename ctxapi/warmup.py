@@ -50,7 +50,6 @@ class Warmup:
     db: Database
     settings: Settings
     state: str = "pending"
-    ready: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _done: threading.Event = field(default_factory=threading.Event)
@@ -58,15 +57,21 @@ class Warmup:
     def __post_init__(self) -> None:
         metrics.warmup_state(self.state, ready=self.ready)
 
-    def _to(self, state: str, *, ready: bool = False) -> None:
-        """Move to ``state`` (holding the lock); ``ready`` once, and for good."""
+    @property
+    def ready(self) -> bool:
+        """Whether one warm-up has finished (``warm`` or ``failed``), for good."""
+        return self._done.is_set()
+
+    def _to(self, state: str) -> None:
+        """Move to ``state`` (holding the lock); a finished warm-up makes the process ready."""
         self.state = state
-        self.ready = self.ready or ready
+        if state in ("warm", "failed"):
+            self._done.set()
         metrics.warmup_state(state, ready=self.ready)
 
     def wait(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for the first warm-up; whether it has finished."""
-        return self._done.wait(seconds) and self.ready
+        return self._done.wait(seconds)
 
     def start(self) -> None:
         """Warm up in the background unless warm or already warming."""
@@ -104,10 +109,8 @@ class Warmup:
             # meet the same error and report it; readiness does not wait for it forever.
             log.exception("warm-up failed")
             with self._lock:
-                self._to("failed", ready=True)
-            self._done.set()
+                self._to("failed")
             return
         log.info("query plans warm: %s", self.seconds)
         with self._lock:
-            self._to("warm", ready=True)
-        self._done.set()
+            self._to("warm")

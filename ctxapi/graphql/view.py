@@ -151,7 +151,8 @@ class GraphQLView:
         if prepared.limit is not None:
             metrics.too_complex(prepared.limit)
         if prepared.errors:
-            status = 400 if media_type == GRAPHQL_RESPONSE or _too_complex(prepared) else 200
+            too_complex = prepared.limit is not None
+            status = 400 if media_type == GRAPHQL_RESPONSE or too_complex else 200
             errors = [error.formatted for error in prepared.errors]
             return self._respond({"errors": errors}, media_type, status)
         if prepared.document is None or operation is None:
@@ -311,11 +312,6 @@ class GraphQLView:
         response = self._respond(body, media_type, 405)
         response.headers["Allow"] = "POST"
         return response
-
-
-def _too_complex(prepared: Prepared) -> bool:
-    code = ErrorCode.QUERY_TOO_COMPLEX.value
-    return any((error.extensions or {}).get("code") == code for error in prepared.errors)
 
 
 class _NotAcceptable(Exception):
