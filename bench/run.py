@@ -147,8 +147,11 @@ def load(settings: Settings, folder: Path, work: Path) -> dict[str, Any]:
 class Server:
     """`ctxapi serve` (gunicorn) on a free loopback port."""
 
-    def __init__(self, settings: Settings, workers: int, tree: Path | None = None) -> None:
-        """``tree``: serve the ctxapi of another checkout (bench/compare.py) instead of this."""
+    def __init__(
+        self, settings: Settings, workers: int, tree: Path | None = None, log: Path | None = None
+    ) -> None:
+        """``tree``: serve the ctxapi of another checkout (bench/compare.py) instead of this;
+        ``log``: append gunicorn's output there (bench/soak.py) instead of discarding it."""
         self.port = free_port()
         self.connections: list[http.client.HTTPConnection] = []
         env = {
@@ -164,10 +167,19 @@ class Server:
         if tree is not None:
             env["PYTHONPATH"] = str(tree)
             command = [sys.executable, "-c", "from ctxapi.cli import main; main()", "serve"]
-        self.process = subprocess.Popen(
-            command, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 60
+        output = log.open("ab") if log is not None else None
+        try:
+            self.process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=tree,
+                stdout=output or subprocess.DEVNULL,
+                stderr=output or subprocess.DEVNULL,
+            )
+        finally:
+            if output is not None:
+                output.close()  # the server holds its own copy
+        deadline = time.monotonic() + 180  # a fresh Neo4j plans the committed queries cold
         while time.monotonic() < deadline:
             try:
                 status, _ = self.post("/readyz", None, method="GET")
@@ -177,7 +189,7 @@ class Server:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise SystemExit("the API did not become ready within 60 s")
+        raise SystemExit("the API did not become ready within 180 s")
 
     def post(self, path: str, body: bytes | None, method: str = "POST") -> tuple[int, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

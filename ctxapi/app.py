@@ -27,6 +27,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     state = db.init_app(app, settings)
     state.warmup = Warmup(state.db, settings)
+    state.db.on_availability(state.warmup.availability)
     http.init_app(app)
     app.add_url_rule(
         "/graphql",

@@ -38,6 +38,12 @@ class Settings:
     neo4j_max_retry_time: float = 5.0
     neo4j_pool_size: int = 50
     query_timeout: float = 10.0
+    # A read unanswered this long checks that Neo4j is there at all (ctxapi.liveness): a
+    # paused or cut-off Neo4j gives 503 within about 1.5 times this, not at query_timeout.
+    stall_probe: float = 1.0
+    # A read of a committed query whose plan is being warmed again (Neo4j restarted) waits this
+    # long for the warm-up, then answers 503 with Retry-After (ctxapi.warmup).
+    warming_wait: float = 1.5
     # Planning a big query cold can take longer than query_timeout: the warm-up may wait this.
     warmup_timeout: float = 120.0
     home: Path = field(default_factory=default_home)
@@ -102,6 +108,8 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_NEO4J_MAX_RETRY_TIME": ("neo4j_max_retry_time", float),
     "CTXAPI_NEO4J_POOL_SIZE": ("neo4j_pool_size", int),
     "CTXAPI_QUERY_TIMEOUT": ("query_timeout", float),
+    "CTXAPI_STALL_PROBE": ("stall_probe", float),
+    "CTXAPI_WARMING_WAIT": ("warming_wait", float),
     "CTXAPI_WARMUP_TIMEOUT": ("warmup_timeout", float),
     "CTXAPI_HOME": ("home", Path),
     "CTXAPI_NEO4J_PORT": ("local_port", int),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from neo4j.exceptions import (
 )
 
 from ctxapi.config import Settings
+from ctxapi.liveness import Liveness
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -33,6 +37,14 @@ T = TypeVar("T")
 
 #: Per request (set by the GraphQL view): the duration in ms of every read it ran.
 QUERY_LOG: ContextVar[list[float] | None] = ContextVar("ctxapi_query_log", default=None)
+#: Per request (set by the GraphQL view): its id, which tags its reads' transactions.
+REQUEST_ID: ContextVar[str] = ContextVar("ctxapi_request_id", default="-")
+#: Neo4j's own timeout is this much later than the read's: a backstop should the read's own
+#: termination (when its caller stops waiting) not reach Neo4j.
+BACKSTOP_SECONDS = 2.0
+#: How long ``close`` waits for reads still running (terminated ones end at Neo4j's next check).
+CLOSE_WAIT_SECONDS = 5.0
+_READS = itertools.count(1)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -41,6 +53,14 @@ class DatabaseUnavailable(RuntimeError):
     def public_message(self) -> str:
         """What an API client is told (the exception's own text may name hosts)."""
         return "The database is unavailable right now; retry shortly."
+
+
+class PlansWarming(DatabaseUnavailable):
+    """Neo4j is back after being away and this query's plan is being made again (ctxapi.warmup):
+    the client may retry shortly."""
+
+    def public_message(self) -> str:
+        return "The database is warming up after a restart; retry shortly."
 
 
 class QueryTimedOut(DatabaseUnavailable):
@@ -53,6 +73,10 @@ class QueryTimedOut(DatabaseUnavailable):
 
 _TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOut"
 _TERMINATED = "Neo.ClientError.Transaction.Terminated"
+_FIND_TAGGED: LiteralString = (
+    "SHOW TRANSACTIONS YIELD transactionId, metaData "
+    "WHERE metaData.ctxapi = $tag RETURN transactionId AS id"
+)
 
 # Errors that mean "the database is not there", as opposed to "this query is wrong".
 # TransientError: Neo4j's own "database unavailable" (starting, stopping, a leader switch) and
@@ -80,6 +104,16 @@ class Database:
         self._driver: Driver | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._reads: ThreadPoolExecutor | None = None
+        self._reads_pid = 0
+        self._liveness: Liveness | None = None
+        # Query texts being warmed (ctxapi.warmup): a read of one waits rather than plan it too.
+        self._flights: dict[str, threading.Event] = {}
+        self._looking = threading.Lock()
+        self._away = False
+        self._terminated: set[str] = set()  # tags of reads this process terminated
+        self._pending: set[Future[Any]] = set()  # reads and terminations not finished yet
+        self._listeners: list[Callable[[bool], None]] = []
 
     @property
     def driver(self) -> Driver:
@@ -90,6 +124,31 @@ class Database:
                     self._driver = self._connect()
                     self._pid = os.getpid()
         return self._driver
+
+    @property
+    def reads(self) -> ThreadPoolExecutor:
+        """The threads that wait on Neo4j for reads, so that a caller can stop waiting."""
+        self.driver  # noqa: B018 (makes the driver, and so the pid, of this process)
+        with self._lock:
+            if self._reads is None or self._reads_pid != os.getpid():
+                size = self.settings.neo4j_pool_size
+                self._reads = ThreadPoolExecutor(size, thread_name_prefix="ctxapi-read")
+                self._reads_pid = os.getpid()
+                uri = self.settings.resolved().neo4j_uri
+                self._liveness = Liveness(uri, timeout=self.settings.stall_probe / 2)
+        return self._reads
+
+    def on_availability(self, listener: Callable[[bool], None]) -> None:
+        """Call ``listener(False)`` when Neo4j is found away, ``listener(True)`` when it answers
+        again (from the thread that noticed: keep it short)."""
+        self._listeners.append(listener)
+
+    def _available(self, available: bool) -> None:
+        with self._lock:
+            changed, self._away = self._away == available, not available
+        if changed:
+            for listener in self._listeners:
+                listener(available)
 
     def _connect(self) -> Driver:
         s = self.settings.resolved()
@@ -108,8 +167,14 @@ class Database:
     def close(self) -> None:
         """Close this process's driver (a no-op when none was made or it belongs to a parent)."""
         if self._driver is not None and self._pid == os.getpid():
+            if self._reads is not None:
+                # Let reads nobody waits for any more end (terminated, mostly) before their
+                # connections go: a closed pool drops a connection in use without closing it.
+                wait(list(self._pending), timeout=CLOSE_WAIT_SECONDS)
+                self._reads.shutdown(wait=False, cancel_futures=True)
             self._driver.close()
         self._driver = None
+        self._reads = None
 
     def read(
         self,
@@ -122,8 +187,9 @@ class Database:
 
         An auto-commit query, deliberately not retried: when Neo4j is down the API answers
         503 UNAVAILABLE at once (with Retry-After) instead of holding the request through the
-        driver's retry back-off. ``timeout`` (default ``query_timeout``) bounds a runaway
-        query on the server.
+        driver's retry back-off. After ``timeout`` (default ``query_timeout``) the caller stops
+        waiting (QueryTimedOut) and the read's transaction is terminated in Neo4j; a Neo4j that
+        does not answer a handshake while the caller waits gives DatabaseUnavailable at once.
         """
         started = time.perf_counter()
         records, _summary = self._run_read(query, parameters, timeout)
@@ -151,27 +217,164 @@ class Database:
         records, summary = self._run_read("PROFILE " + query, parameters, timeout)
         return records, dict(summary.profile or {})
 
+    def hold(self, queries: Iterable[str]) -> None:
+        """From now until each is warmed (``warm``) or released, reads of these query texts
+        wait up to ``warming_wait`` and then answer PlansWarming: a cold plan of a big query
+        is CPU-bound, and many at once would all miss their timeout (ctxapi.warmup holds the
+        committed queries while Neo4j is away, as its plan cache may be empty when back)."""
+        with self._lock:
+            for query in queries:
+                self._flights.setdefault(query, threading.Event())
+
+    def release(self, query: str) -> None:
+        """Let reads of ``query`` run again (see ``hold``)."""
+        with self._lock:
+            flight = self._flights.pop(query, None)
+        if flight is not None:
+            flight.set()
+
+    def warm(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run a read once to leave its plan in Neo4j's cache, waiting up to ``warmup_timeout``
+        (ctxapi.warmup); reads of the same text meanwhile wait for it (``hold``)."""
+        self.hold((query,))
+        try:
+            self._run_read(query, parameters, self.settings.warmup_timeout, warming=True)
+        finally:
+            self.release(query)
+
+    def _await_flight(self, query: str) -> None:
+        """Wait while ``query`` is held for warming; PlansWarming if it still is."""
+        flight = self._flights.get(query)
+        if flight is None or flight.wait(self.settings.warming_wait):
+            return
+        if self._away:  # nobody may have seen Neo4j come back: look, so the warm-up starts
+            self._look_again()
+        _count("unavailable")
+        raise PlansWarming("its plan is being made again")
+
+    def _look_again(self) -> None:
+        """Ping Neo4j in the background (one at a time), to notice that it is back."""
+        if not self._looking.acquire(blocking=False):
+            return
+
+        def look() -> None:
+            try:
+                self.ping()
+            except DatabaseUnavailable:
+                pass
+            finally:
+                self._looking.release()
+
+        threading.Thread(target=look, name="ctxapi-look", daemon=True).start()
+
     def _run_read(
-        self, query: LiteralString, parameters: Mapping[str, Any] | None, timeout: float | None
+        self,
+        query: LiteralString,
+        parameters: Mapping[str, Any] | None,
+        timeout: float | None,
+        *,
+        warming: bool = False,
     ) -> tuple[list[Any], ResultSummary]:
-        """One auto-commit read with read routing: its records and summary; Neo4j's timeout,
-        termination and absence become QueryTimedOut and DatabaseUnavailable."""
+        """One auto-commit read with read routing, waited for up to ``timeout``: its records and
+        summary. Neo4j's absence is DatabaseUnavailable, a read past its timeout QueryTimedOut
+        (and terminated in Neo4j)."""
         timeout = self.settings.query_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        if not warming:
+            self._await_flight(query)
+        tag = f"{REQUEST_ID.get()}/{next(_READS)}"
+        future = self._submit(self._read_now, query, parameters, timeout, tag)
+        try:
+            result = self._wait(future, deadline, tag, timeout)
+        except DatabaseUnavailable as error:
+            if not isinstance(error, (QueryTimedOut, PlansWarming)):
+                self._available(False)
+            raise
+        self._available(True)
+        return result
+
+    def _wait(self, future: Future[T], deadline: float, tag: str, timeout: float) -> T:
+        """The read's result once it comes; before that, every ``stall_probe`` seconds, a
+        handshake checks that Neo4j is there at all."""
+        assert self._liveness is not None  # made with self.reads
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                return future.result(timeout=max(0.0, min(left, self.settings.stall_probe)))
+            except FutureTimeout:
+                if time.monotonic() >= deadline:
+                    self._abandon(future, tag, terminate=True)
+                    log.warning("query timed out; terminating it in Neo4j")
+                    _count("timed_out")
+                    raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from None
+                if not self._liveness.alive():
+                    self._abandon(future, tag, terminate=False)
+                    log.warning("Neo4j did not answer a handshake while a read waited")
+                    _count("unavailable")
+                    raise DatabaseUnavailable("Neo4j did not answer") from None
+
+    def _abandon(self, future: Future[Any], tag: str, *, terminate: bool) -> None:
+        """Stop a read nobody waits for: never started, or terminated in Neo4j (which stops
+        it at its next check; planning is not one, so a cold plan still runs to its end)."""
+        if future.cancel() or not terminate:
+            return
+        self._terminated.add(tag)
+        self._submit(self.terminate, tag)
+
+    def _submit(self, work: Callable[..., T], *arguments: Any) -> Future[T]:
+        """Run ``work`` on a read thread; ``close`` waits a while for what is pending."""
+        future = self.reads.submit(work, *arguments)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
+
+    def terminate(self, tag: str) -> int:
+        """Terminate the transactions of the read tagged ``tag``; how many there were."""
+        try:
+            with unavailable_as_error(), self.driver.session(database=self.name) as session:
+                found = session.run(
+                    Query(_FIND_TAGGED, timeout=self.settings.stall_probe * 5), tag=tag
+                )
+                ids = [record["id"] for record in found]
+                if ids:
+                    session.run("TERMINATE TRANSACTIONS $ids", ids=ids).consume()
+        except (DatabaseUnavailable, Neo4jError) as error:
+            log.warning("could not terminate a timed-out read: %s", type(error).__name__)
+            return 0
+        if ids:
+            log.info("terminated %d transaction(s) of a timed-out read", len(ids))
+        else:  # it finished first
+            self._terminated.discard(tag)
+        return len(ids)
+
+    def _read_now(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None, timeout: float, tag: str
+    ) -> tuple[list[Any], ResultSummary]:
+        """The read itself (on a read thread), tagged ``tag`` in its transaction's metadata;
+        Neo4j's own timeout, ``BACKSTOP_SECONDS`` later than the caller's, and terminations
+        become QueryTimedOut and DatabaseUnavailable."""
         with (
             unavailable_as_error(),
             self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
         ):
+            backstop = timeout + BACKSTOP_SECONDS
             try:
-                result = session.run(Query(query, timeout=timeout), dict(parameters or {}))
+                result = session.run(
+                    Query(query, timeout=backstop, metadata={"ctxapi": tag}),
+                    dict(parameters or {}),
+                )
                 return list(result), result.consume()
             except Neo4jError as error:
                 if (error.code or "").startswith(_TIMED_OUT):
-                    log.warning("query timed out after %s s", timeout)
+                    log.warning("query timed out after %s s in Neo4j", backstop)
                     _count("timed_out")
                     raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
-                if error.code == _TERMINATED:  # by an operator, or Neo4j's memory guard
-                    log.warning("Neo4j terminated a read")
-                    _count("other")
+                if error.code == _TERMINATED:  # by us, an operator, or Neo4j's memory guard
+                    if tag in self._terminated:  # nobody waits for it any more
+                        self._terminated.discard(tag)
+                    else:
+                        log.warning("Neo4j terminated a read")
+                        _count("other")
                     raise DatabaseUnavailable("Neo4j stopped the query") from error
                 raise
 
@@ -183,8 +386,13 @@ class Database:
 
     def ping(self) -> None:
         """Raise DatabaseUnavailable unless Neo4j answers now (no retries: used by /readyz)."""
-        with unavailable_as_error():
-            self.driver.verify_connectivity()
+        try:
+            with unavailable_as_error():
+                self.driver.verify_connectivity()
+        except DatabaseUnavailable:
+            self._available(False)
+            raise
+        self._available(True)
 
 
 @dataclass

@@ -15,6 +15,8 @@ health = Blueprint("health", __name__)
 
 # One spare thread bounds /readyz's answer time even if a connect attempt hangs.
 _checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
+# What answering takes besides waiting (a busy host): /readyz answers within readiness_timeout.
+_HEADROOM = 0.3
 
 
 @health.get("/healthz")
@@ -29,9 +31,10 @@ def readyz() -> Any:
     503 with the reason; always within the readiness timeout."""
     state: CtxApi = current_app.extensions["ctxapi"]
     started = time.monotonic()
+    budget = max(0.1, state.settings.readiness_timeout - _HEADROOM)
     future = _checker.submit(state.db.ping)
     try:
-        future.result(timeout=state.settings.readiness_timeout)
+        future.result(timeout=budget)
     except (DatabaseUnavailable, FutureTimeout) as error:
         state.warmup.stale()
         reason = (
@@ -39,7 +42,7 @@ def readyz() -> Any:
         )
         return _not_ready(reason)
     state.warmup.start()
-    left = state.settings.readiness_timeout - (time.monotonic() - started)
+    left = budget - (time.monotonic() - started)
     if not state.warmup.wait(max(left, 0.0)):
         return _not_ready("planning the committed queries (warm-up)")
     return jsonify(status="ready", database=state.db.name, plans=state.warmup.state)

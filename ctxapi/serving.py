@@ -53,6 +53,14 @@ class Logger(glogging.Logger):  # type: ignore[misc]
         app_log.handlers = list(self.error_log.handlers)
         app_log.setLevel(logging.INFO)
         app_log.propagate = False
+        # The driver's own records (with no handler, Python printed them bare on stderr: one
+        # "Unable to retrieve routing information" per request in an outage) only when
+        # critical: ctxapi.db logs every driver error it meets, once, in the log's format.
+        driver_log = logging.getLogger("neo4j")
+        driver_log.handlers = list(self.error_log.handlers)
+        driver_log.addFilter(Redact())
+        driver_log.setLevel(logging.CRITICAL)
+        driver_log.propagate = False
 
 
 class ThreadWorker(gthread.ThreadWorker):  # type: ignore[misc]

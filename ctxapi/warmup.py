@@ -5,8 +5,9 @@ or a bulk load, on a busy host) it can take longer than ``query_timeout``, and a
 the timeout never leaves its plan in Neo4j's cache, so every attempt fails the same way. The
 warm-up runs each committed query once (schema/queries/, with variables that match nobody)
 with ``warmup_timeout`` instead, from a background thread of each process. ``/readyz`` says
-ready once this process's first warm-up is done, and starts another when Neo4j comes back
-after being away (its plan cache may be empty); meanwhile the API keeps answering.
+ready once this process's first warm-up is done. When Neo4j comes back after being away (its
+plan cache may be empty) the Database tells the warm-up, which runs again; meanwhile reads of a
+query being warmed wait for it rather than plan it at the same time (ctxapi.db.Database.warm).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from graphql import parse
 from ctxapi import metrics
 from ctxapi.config import PROJECT_ROOT, Settings
 from ctxapi.db import Database, DatabaseUnavailable
-from ctxapi.graphql.compiler import compile
+from ctxapi.graphql.compiler import CompiledQuery, compile
 from ctxapi.graphql.schema import schema
 
 log = logging.getLogger(__name__)
@@ -81,23 +82,43 @@ class Warmup:
             self._to("running")
         threading.Thread(target=self.run, name="ctxapi-warmup", daemon=True).start()
 
+    def availability(self, available: bool) -> None:
+        """Told by the Database: Neo4j went away (plans may be gone when it is back) or answers
+        again (warm them now, before requests meet cold plans)."""
+        if available:
+            with self._lock:
+                stale = self.state == "stale"
+            if stale:
+                self.start()
+        else:
+            self.stale()
+
     def stale(self) -> None:
-        """Neo4j did not answer: its plan cache may be empty when it is back."""
+        """Neo4j did not answer: its plan cache may be empty when it is back, so reads of the
+        committed queries wait for the next warm-up rather than plan them cold all at once."""
         with self._lock:
-            if self.state == "warm":
-                self._to("stale")
+            if self.state != "warm":
+                return
+            self._to("stale")
+        self.db.hold(query.text for _, queries in self._compiled() for query in queries)
+
+    def _compiled(self) -> list[tuple[str, list[CompiledQuery]]]:
+        """Each committed query's name and Cypher, compiled now (``$__now`` is today's)."""
+        return [
+            (name, compile(schema.graphql_schema, parse((QUERIES / file).read_text()), variables,
+                           settings=self.settings))
+            for name, file, variables in COMMITTED
+        ]  # fmt: skip
 
     def run(self) -> None:
         """Run every committed query once; a failure leaves the state ``stale`` (retried)."""
+        compiled: list[tuple[str, list[CompiledQuery]]] = []
         try:
-            for name, file, variables in COMMITTED:
-                document = parse((QUERIES / file).read_text())
+            compiled = self._compiled()
+            for name, queries in compiled:
                 started = time.perf_counter()
-                queries = compile(
-                    schema.graphql_schema, document, variables, settings=self.settings
-                )
                 for query in queries:
-                    self.db.read(query.text, query.params, timeout=self.settings.warmup_timeout)
+                    self.db.warm(query.text, query.params)
                 self.seconds[name] = round(time.perf_counter() - started, 3)
         except DatabaseUnavailable as error:
             log.warning("warm-up stopped: %s", error.public_message())
@@ -108,6 +129,9 @@ class Warmup:
             # Not Neo4j's absence but the query itself (a schema not applied, say): requests
             # meet the same error and report it; readiness does not wait for it forever.
             log.exception("warm-up failed")
+            for _, queries in compiled:
+                for query in queries:
+                    self.db.release(query.text)
             with self._lock:
                 self._to("failed")
             return

@@ -85,7 +85,7 @@ def serving(settings: Settings, folder: Path, *arguments: str, **env: str) -> It
         )
     served = Served(f"http://127.0.0.1:{port}", process, stdout, stderr)
     try:
-        _wait_ready(served, timeout=60)
+        _wait_ready(served, timeout=180)  # a fresh Neo4j plans the committed queries cold
         yield served
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

@@ -31,7 +31,7 @@ from graphql import (
 )
 
 from ctxapi import metrics
-from ctxapi.db import QUERY_LOG, DatabaseUnavailable
+from ctxapi.db import QUERY_LOG, REQUEST_ID, DatabaseUnavailable
 from ctxapi.graphql.compiler import precompile
 from ctxapi.graphql.context import Context
 from ctxapi.graphql.cost import QueryTooComplex, check_document
@@ -234,11 +234,12 @@ class GraphQLView:
             metrics.too_complex(error.limit)
             refused = {"message": str(error), "extensions": {"code": error.code.value}}
             return self._respond({"errors": [refused]}, media_type, 400)
-        token = QUERY_LOG.set(timings)
+        token, request = QUERY_LOG.set(timings), REQUEST_ID.set(g.request_id)
         try:
             result = self._run(document, params, state, compiled)
         finally:
             QUERY_LOG.reset(token)
+            REQUEST_ID.reset(request)
         body: dict[str, Any] = {}
         status = 200
         if result.errors:
