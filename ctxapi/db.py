@@ -235,22 +235,30 @@ class Database:
 
     def warm(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> None:
         """Run a read once to leave its plan in Neo4j's cache, waiting up to ``warmup_timeout``
-        (ctxapi.warmup); reads of the same text meanwhile wait for it (``hold``)."""
+        (ctxapi.warmup); reads of the same text meanwhile wait for it (``hold``), and go on
+        being held if Neo4j is away (DatabaseUnavailable), until a warm-up succeeds."""
         self.hold((query,))
         try:
             self._run_read(query, parameters, self.settings.warmup_timeout, warming=True)
-        finally:
+        except DatabaseUnavailable:
+            raise  # still held: the warm-up runs again when Neo4j is back
+        except BaseException:
             self.release(query)
+            raise
+        self.release(query)
 
     def _await_flight(self, query: str) -> None:
         """Wait while ``query`` is held for warming; PlansWarming if it still is."""
         flight = self._flights.get(query)
-        if flight is None or flight.wait(self.settings.warming_wait):
+        if flight is None:
             return
-        if self._away:  # nobody may have seen Neo4j come back: look, so the warm-up starts
+        if self._away:  # no use waiting; and nobody may see Neo4j come back: look, in case
             self._look_again()
-        _count("unavailable")
-        raise PlansWarming("its plan is being made again")
+            _count("unavailable")
+            raise DatabaseUnavailable("Neo4j is not reachable")
+        if not flight.wait(self.settings.warming_wait):
+            _count("unavailable")
+            raise PlansWarming("its plan is being made again")
 
     def _look_again(self) -> None:
         """Ping Neo4j in the background (one at a time), to notice that it is back."""

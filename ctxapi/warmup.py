@@ -122,6 +122,8 @@ class Warmup:
                 self.seconds[name] = round(time.perf_counter() - started, 3)
         except DatabaseUnavailable as error:
             log.warning("warm-up stopped: %s", error.public_message())
+            # Not warm yet when Neo4j went: hold them all, as stale() does for a warm one.
+            self.db.hold(query.text for _, queries in compiled for query in queries)
             with self._lock:
                 self._to("stale")
             return
