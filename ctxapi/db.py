@@ -8,30 +8,40 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query, ResultSummary
-from neo4j.exceptions import (
-    AuthError,
-    DriverError,
-    Neo4jError,
-    ServiceUnavailable,
-    SessionExpired,
-    TransientError,
-)
+from neo4j.exceptions import Neo4jError
 
 from ctxapi.config import Settings
 from ctxapi.liveness import Liveness
+from ctxapi.unavailable import (
+    DatabaseUnavailable,
+    PlansWarming,
+    QueryTimedOut,
+    count,
+    unavailable_as_error,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
 
+__all__ = [
+    "BACKSTOP_SECONDS",
+    "QUERY_LOG",
+    "REQUEST_ID",
+    "CtxApi",
+    "Database",
+    "DatabaseUnavailable",
+    "PlansWarming",
+    "QueryTimedOut",
+    "init_app",
+]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -47,49 +57,12 @@ CLOSE_WAIT_SECONDS = 5.0
 _READS = itertools.count(1)
 
 
-class DatabaseUnavailable(RuntimeError):
-    """Neo4j cannot be reached right now (down, restarting, refusing our credentials)."""
-
-    def public_message(self) -> str:
-        """What an API client is told (the exception's own text may name hosts)."""
-        return "The database is unavailable right now; retry shortly."
-
-
-class PlansWarming(DatabaseUnavailable):
-    """Neo4j is back after being away and this query's plan is being made again (ctxapi.warmup):
-    the client may retry shortly."""
-
-    def public_message(self) -> str:
-        return "The database is warming up after a restart; retry shortly."
-
-
-class QueryTimedOut(DatabaseUnavailable):
-    """A read ran past ``query_timeout`` (a cold plan of a big query under load, a busy
-    server): the client may retry shortly, like when the database is down."""
-
-    def public_message(self) -> str:
-        return "The query took too long (" + str(self) + "); retry shortly."
-
-
 _TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOut"
 _TERMINATED = "Neo.ClientError.Transaction.Terminated"
 _FIND_TAGGED: LiteralString = (
     "SHOW TRANSACTIONS YIELD transactionId, metaData "
     "WHERE metaData.ctxapi = $tag RETURN transactionId AS id"
 )
-
-# Errors that mean "the database is not there", as opposed to "this query is wrong".
-# TransientError: Neo4j's own "database unavailable" (starting, stopping, a leader switch) and
-# the other errors that a retry shortly after may not meet.
-UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
-    ServiceUnavailable,
-    SessionExpired,
-    AuthError,
-    TransientError,
-    OSError,
-)
-# A Neo4jError is a DriverError too; unavailable_as_error re-raises those about the query.
-_CAUGHT: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, DriverError)
 
 
 class Database:
@@ -254,10 +227,10 @@ class Database:
             return
         if self._away:  # no use waiting; and nobody may see Neo4j come back: look, in case
             self._look_again()
-            _count("unavailable")
+            count("unavailable")
             raise DatabaseUnavailable("Neo4j is not reachable")
         if not flight.wait(self.settings.warming_wait):
-            _count("unavailable")
+            count("unavailable")
             raise PlansWarming("its plan is being made again")
 
     def _look_again(self) -> None:
@@ -313,12 +286,12 @@ class Database:
                 if time.monotonic() >= deadline:
                     self._abandon(future, tag, terminate=True)
                     log.warning("query timed out; terminating it in Neo4j")
-                    _count("timed_out")
+                    count("timed_out")
                     raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from None
                 if not self._liveness.alive():
                     self._abandon(future, tag, terminate=False)
                     log.warning("Neo4j did not answer a handshake while a read waited")
-                    _count("unavailable")
+                    count("unavailable")
                     raise DatabaseUnavailable("Neo4j did not answer") from None
 
     def _abandon(self, future: Future[Any], tag: str, *, terminate: bool) -> None:
@@ -375,14 +348,14 @@ class Database:
             except Neo4jError as error:
                 if (error.code or "").startswith(_TIMED_OUT):
                     log.warning("query timed out after %s s in Neo4j", backstop)
-                    _count("timed_out")
+                    count("timed_out")
                     raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
                 if error.code == _TERMINATED:  # by us, an operator, or Neo4j's memory guard
                     if tag in self._terminated:  # nobody waits for it any more
                         self._terminated.discard(tag)
                     else:
                         log.warning("Neo4j terminated a read")
-                        _count("other")
+                        count("other")
                     raise DatabaseUnavailable("Neo4j stopped the query") from error
                 raise
 
@@ -420,35 +393,3 @@ def init_app(app: Flask, settings: Settings) -> CtxApi:
     app.extensions["ctxapi"] = state
     atexit.register(state.db.close)
     return state
-
-
-@contextmanager
-def unavailable_as_error() -> Iterator[None]:
-    """Turn driver errors that mean "Neo4j is not reachable" into DatabaseUnavailable."""
-    try:
-        yield
-    except _CAUGHT as error:
-        if isinstance(error, Neo4jError) and not isinstance(error, UNAVAILABLE_ERRORS):
-            raise
-        log.warning("Neo4j unavailable: %s: %s", type(error).__name__, error)
-        _count("unavailable")
-        raise DatabaseUnavailable(describe(error)) from error
-
-
-def _count(kind: str) -> None:
-    """Count a driver error in ctxapi.metrics (imported here, when first needed: the process
-    that starts gunicorn must not load prometheus_client before choosing its mode)."""
-    from ctxapi import metrics
-
-    metrics.neo4j_error(kind)
-
-
-def describe(error: BaseException) -> str:
-    """A short, safe description of a driver error for logs and readiness reasons."""
-    if isinstance(error, AuthError):
-        return "Neo4j refused ctxapi's credentials"
-    if isinstance(error, (ServiceUnavailable, SessionExpired, OSError)):
-        return "Neo4j is not reachable"
-    if isinstance(error, TransientError):
-        return "Neo4j cannot serve the database right now"
-    return f"Neo4j error ({type(error).__name__})"
