@@ -39,7 +39,7 @@ class Settings:
     neo4j_pool_size: int = 50
     query_timeout: float = 10.0
     # A read unanswered this long checks that Neo4j is there at all (ctxapi.liveness): a
-    # paused or cut-off Neo4j gives 503 within about 1.5 times this, not at query_timeout.
+    # paused or cut-off Neo4j gives 503 within about twice this, not at query_timeout.
     stall_probe: float = 1.0
     # A read of a committed query whose plan is being warmed again (Neo4j restarted) waits this
     # long for the warm-up, then answers 503 with Retry-After (ctxapi.warmup).

@@ -22,6 +22,7 @@ from ctxapi.config import Settings
 from ctxapi.liveness import Liveness
 from ctxapi.unavailable import (
     DatabaseUnavailable,
+    DatabaseUnreachable,
     PlansWarming,
     QueryTimedOut,
     count,
@@ -38,6 +39,7 @@ __all__ = [
     "CtxApi",
     "Database",
     "DatabaseUnavailable",
+    "DatabaseUnreachable",
     "PlansWarming",
     "QueryTimedOut",
     "init_app",
@@ -78,6 +80,8 @@ class Database:
         self._pid = 0
         self._lock = threading.Lock()
         self._reads: ThreadPoolExecutor | None = None
+        self._terminations: ThreadPoolExecutor | None = None
+        self._notify = threading.Lock()  # keeps away/back notices in order
         self._reads_pid = 0
         self._liveness: Liveness | None = None
         # Query texts being warmed (ctxapi.warmup): a read of one waits rather than plan it too.
@@ -106,9 +110,12 @@ class Database:
             if self._reads is None or self._reads_pid != os.getpid():
                 size = self.settings.neo4j_pool_size
                 self._reads = ThreadPoolExecutor(size, thread_name_prefix="ctxapi-read")
+                # Terminations do not queue behind reads stuck on a paused Neo4j.
+                self._terminations = ThreadPoolExecutor(2, thread_name_prefix="ctxapi-terminate")
                 self._reads_pid = os.getpid()
                 uri = self.settings.resolved().neo4j_uri
-                self._liveness = Liveness(uri, timeout=self.settings.stall_probe / 2)
+                probe = self.settings.stall_probe
+                self._liveness = Liveness(uri, timeout=probe / 2, ttl=probe / 5)
         return self._reads
 
     def on_availability(self, listener: Callable[[bool], None]) -> None:
@@ -116,12 +123,22 @@ class Database:
         again (from the thread that noticed: keep it short)."""
         self._listeners.append(listener)
 
+    @property
+    def away(self) -> bool:
+        """Whether the last word on Neo4j was that it is not there (DatabaseUnreachable)."""
+        return self._away
+
     def _available(self, available: bool) -> None:
-        with self._lock:
+        """Record whether Neo4j is there; on a change, tell the listeners, in order."""
+        with self._notify:
             changed, self._away = self._away == available, not available
-        if changed:
+            if not changed:
+                return
             for listener in self._listeners:
-                listener(available)
+                try:
+                    listener(available)
+                except Exception:
+                    log.exception("an availability listener failed")
 
     def _connect(self) -> Driver:
         s = self.settings.resolved()
@@ -145,9 +162,11 @@ class Database:
                 # connections go: a closed pool drops a connection in use without closing it.
                 wait(list(self._pending), timeout=CLOSE_WAIT_SECONDS)
                 self._reads.shutdown(wait=False, cancel_futures=True)
+                if self._terminations is not None:
+                    self._terminations.shutdown(wait=False, cancel_futures=True)
             self._driver.close()
         self._driver = None
-        self._reads = None
+        self._reads = self._terminations = None
 
     def read(
         self,
@@ -213,7 +232,7 @@ class Database:
         self.hold((query,))
         try:
             self._run_read(query, parameters, self.settings.warmup_timeout, warming=True)
-        except DatabaseUnavailable:
+        except DatabaseUnreachable:
             raise  # still held: the warm-up runs again when Neo4j is back
         except BaseException:
             self.release(query)
@@ -263,13 +282,12 @@ class Database:
         deadline = time.monotonic() + timeout
         if not warming:
             self._await_flight(query)
-        tag = f"{REQUEST_ID.get()}/{next(_READS)}"
+        tag = f"{REQUEST_ID.get()}/{os.getpid()}-{next(_READS)}"
         future = self._submit(self._read_now, query, parameters, timeout, tag)
         try:
             result = self._wait(future, deadline, tag, timeout)
-        except DatabaseUnavailable as error:
-            if not isinstance(error, (QueryTimedOut, PlansWarming)):
-                self._available(False)
+        except DatabaseUnreachable:
+            self._available(False)
             raise
         self._available(True)
         return result
@@ -278,10 +296,11 @@ class Database:
         """The read's result once it comes; before that, every ``stall_probe`` seconds, a
         handshake checks that Neo4j is there at all."""
         assert self._liveness is not None  # made with self.reads
+        interval = self.settings.stall_probe  # then a quarter of it, once stalled
         while True:
             left = deadline - time.monotonic()
             try:
-                return future.result(timeout=max(0.0, min(left, self.settings.stall_probe)))
+                return future.result(timeout=max(0.0, min(left, interval)))
             except FutureTimeout:
                 if time.monotonic() >= deadline:
                     self._abandon(future, tag, terminate=True)
@@ -292,7 +311,8 @@ class Database:
                     self._abandon(future, tag, terminate=False)
                     log.warning("Neo4j did not answer a handshake while a read waited")
                     count("unavailable")
-                    raise DatabaseUnavailable("Neo4j did not answer") from None
+                    raise DatabaseUnreachable("Neo4j did not answer") from None
+                interval = self.settings.stall_probe / 4
 
     def _abandon(self, future: Future[Any], tag: str, *, terminate: bool) -> None:
         """Stop a read nobody waits for: never started, or terminated in Neo4j (which stops
@@ -300,7 +320,11 @@ class Database:
         if future.cancel() or not terminate:
             return
         self._terminated.add(tag)
-        self._submit(self.terminate, tag)
+        future.add_done_callback(lambda _: self._terminated.discard(tag))
+        assert self._terminations is not None  # made with self.reads
+        termination = self._terminations.submit(self.terminate, tag)
+        self._pending.add(termination)
+        termination.add_done_callback(self._pending.discard)
 
     def _submit(self, work: Callable[..., T], *arguments: Any) -> Future[T]:
         """Run ``work`` on a read thread; ``close`` waits a while for what is pending."""
@@ -324,8 +348,6 @@ class Database:
             return 0
         if ids:
             log.info("terminated %d transaction(s) of a timed-out read", len(ids))
-        else:  # it finished first
-            self._terminated.discard(tag)
         return len(ids)
 
     def _read_now(
@@ -370,7 +392,7 @@ class Database:
         try:
             with unavailable_as_error():
                 self.driver.verify_connectivity()
-        except DatabaseUnavailable:
+        except DatabaseUnreachable:
             self._available(False)
             raise
         self._available(True)

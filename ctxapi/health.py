@@ -36,7 +36,6 @@ def readyz() -> Any:
     try:
         future.result(timeout=budget)
     except (DatabaseUnavailable, FutureTimeout) as error:
-        state.warmup.stale()
         reason = (
             str(error) if isinstance(error, DatabaseUnavailable) else "Neo4j did not answer in time"
         )

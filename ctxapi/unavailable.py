@@ -27,6 +27,12 @@ class DatabaseUnavailable(RuntimeError):
         return "The database is unavailable right now; retry shortly."
 
 
+class DatabaseUnreachable(DatabaseUnavailable):
+    """Neo4j itself is not there (no connection, no handshake, refused credentials, its own
+    "database unavailable"), as opposed to one query that it could not serve now: what makes
+    ctxapi hold the committed queries until Neo4j is back (ctxapi.warmup)."""
+
+
 class PlansWarming(DatabaseUnavailable):
     """Neo4j is back after being away and this query's plan is being made again (ctxapi.warmup):
     the client may retry shortly."""
@@ -53,6 +59,7 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     TransientError,
     OSError,
 )
+_DATABASE_UNAVAILABLE = "Neo.TransientError.General.DatabaseUnavailable"
 # A Neo4jError is a DriverError too; unavailable_as_error re-raises those about the query.
 _CAUGHT: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, DriverError)
 
@@ -67,7 +74,9 @@ def unavailable_as_error() -> Iterator[None]:
             raise
         log.warning("Neo4j unavailable: %s: %s", type(error).__name__, error)
         count("unavailable")
-        raise DatabaseUnavailable(describe(error)) from error
+        if isinstance(error, TransientError) and error.code != _DATABASE_UNAVAILABLE:
+            raise DatabaseUnavailable(describe(error)) from error  # this query, not Neo4j
+        raise DatabaseUnreachable(describe(error)) from error
 
 
 def count(kind: str) -> None:

@@ -22,7 +22,7 @@ from graphql import parse
 
 from ctxapi import metrics
 from ctxapi.config import PROJECT_ROOT, Settings
-from ctxapi.db import Database, DatabaseUnavailable
+from ctxapi.db import Database, DatabaseUnreachable
 from ctxapi.graphql.compiler import CompiledQuery, compile
 from ctxapi.graphql.schema import schema
 
@@ -45,7 +45,7 @@ COMMITTED: tuple[tuple[str, str, dict[str, Any]], ...] = (
 @dataclass
 class Warmup:
     """This process's warm-up: ``state`` is ``pending``, ``running``, ``warm``, ``stale``
-    (Neo4j went away since: warmed again on the next probe) or ``failed`` (a committed query
+    (Neo4j went away since: warmed again when it is back) or ``failed`` (a committed query
     itself failed, logged); ``ready`` once one warm-up has finished."""
 
     db: Database
@@ -54,6 +54,7 @@ class Warmup:
     seconds: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _done: threading.Event = field(default_factory=threading.Event)
+    _held_texts: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         metrics.warmup_state(self.state, ready=self.ready)
@@ -94,13 +95,19 @@ class Warmup:
             self.stale()
 
     def stale(self) -> None:
-        """Neo4j did not answer: its plan cache may be empty when it is back, so reads of the
+        """Neo4j is not there: its plan cache may be empty when it is back, so reads of the
         committed queries wait for the next warm-up rather than plan them cold all at once."""
         with self._lock:
             if self.state != "warm":
                 return
             self._to("stale")
-        self.db.hold(query.text for _, queries in self._compiled() for query in queries)
+            self.db.hold(self._texts())
+
+    def _texts(self) -> list[str]:
+        """The committed queries' Cypher texts (compiled once: they do not change)."""
+        if not self._held_texts:
+            self._held_texts = [query.text for _, queries in self._compiled() for query in queries]
+        return self._held_texts
 
     def _compiled(self) -> list[tuple[str, list[CompiledQuery]]]:
         """Each committed query's name and Cypher, compiled now (``$__now`` is today's)."""
@@ -120,16 +127,18 @@ class Warmup:
                 for query in queries:
                     self.db.warm(query.text, query.params)
                 self.seconds[name] = round(time.perf_counter() - started, 3)
-        except DatabaseUnavailable as error:
+        except DatabaseUnreachable as error:
             log.warning("warm-up stopped: %s", error.public_message())
-            # Not warm yet when Neo4j went: hold them all, as stale() does for a warm one.
-            self.db.hold(query.text for _, queries in compiled for query in queries)
             with self._lock:
-                self._to("stale")
+                self._to("stale")  # before holding: a notice that Neo4j is back starts a run
+                self.db.hold(query.text for _, queries in compiled for query in queries)
+            if not self.db.away:  # it came back while this run was failing: nobody will say so
+                self.start()
             return
         except Exception:
-            # Not Neo4j's absence but the query itself (a schema not applied, say): requests
-            # meet the same error and report it; readiness does not wait for it forever.
+            # A timeout of the warm-up's own, a query Neo4j could not serve now, or the query
+            # itself (a schema not applied, say): requests meet the same and report it;
+            # readiness does not wait for it forever, and nothing stays held.
             log.exception("warm-up failed")
             for _, queries in compiled:
                 for query in queries:

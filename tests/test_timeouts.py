@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -41,17 +42,22 @@ def _poll(check: Any, seconds: float) -> Any:
     return value
 
 
-def test_a_read_past_its_timeout_is_cut_and_leaves_no_work_in_neo4j(db: Database) -> None:
+def test_a_read_past_its_timeout_is_cut_and_leaves_no_work_in_neo4j(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     # given a request whose read takes far longer than it may
     request = uuid.uuid4().hex
     _as_request(request)
+    caplog.set_level(logging.INFO, logger="ctxapi.db")
     # when
     with pytest.raises(QueryTimedOut) as timed_out:
         db.read(SLOW, timeout=0.5)
-    # then the caller is told, and Neo4j no longer runs it (ours went; Neo4j's own timeout,
-    # the backstop, would have let it run longer on a busy host)
+    # then the caller is told, ctxapi terminated the read in Neo4j (not Neo4j's own timeout,
+    # the backstop), and Neo4j no longer runs it
     _as_request("-")
     assert "did not finish within 0.5 s" in str(timed_out.value)
+    terminated = "terminated 1 transaction(s) of a timed-out read"
+    assert _poll(lambda: terminated in caplog.messages, 30), caplog.messages
     assert _poll(lambda: not _transactions(db, request), 30)
 
 
