@@ -143,13 +143,14 @@ def test_memory_stays_flat_as_files_grow(empty_graph: Database, tmp_path: Path) 
     small, large = tmp_path / "small", tmp_path / "large"
     Generator(1000, seed=11).run(small)
     Generator(3000, seed=11).run(large)
-    # when
-    small_peak = _peak_memory(empty_graph, small, tmp_path)
-    large_peak = _peak_memory(empty_graph, large, tmp_path)
-    # then: the peak is set by the batch size, not by the file size. Which batches are in
-    # memory together depends on how far the writer lags (a busy machine: up to four), and
-    # the larger files hold larger batches (orders are heavy-tailed), so the bound leaves
-    # room for that, well below growth with the files (3x).
+    # when: each loaded twice, the lower peak kept (a peak is a moment: which batches are in
+    # memory together depends on how far the writer lags, and a busy host makes that vary
+    # between runs; memory that grows with the files grows in both)
+    small_peak = min(_peak_memory(empty_graph, small, tmp_path) for _ in range(2))
+    large_peak = min(_peak_memory(empty_graph, large, tmp_path) for _ in range(2))
+    # then: the peak is set by the batch size, not by the file size. Up to four batches are
+    # in memory together, and the larger files hold larger batches (orders are heavy-tailed),
+    # so the bound leaves room for that, well below growth with the files (3x).
     assert large_peak < small_peak * 2, (small_peak, large_peak)
 
 
