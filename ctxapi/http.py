@@ -33,7 +33,11 @@ def assign_request_id() -> None:
 
 
 def echo_request_id(response: Response) -> Response:
+    """Every response names its request, and is neither sniffed, cached nor referred from."""
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -412,3 +412,13 @@ def test_a_read_that_neo4j_terminates_is_a_retryable_unavailable(
     assert terminated
     assert len(failure) == 1
     assert isinstance(failure[0], DatabaseUnavailable), failure
+
+
+def test_responses_are_not_sniffed_cached_or_referred_from(client: FlaskClient) -> None:
+    # when
+    answers = [client.post("/graphql", json={"query": "{ __typename }"}), client.get("/readyz")]
+    # then
+    for response in answers:
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
