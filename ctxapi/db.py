@@ -322,13 +322,14 @@ class Database:
         self._terminated.add(tag)
         future.add_done_callback(lambda _: self._terminated.discard(tag))
         assert self._terminations is not None  # made with self.reads
-        termination = self._terminations.submit(self.terminate, tag)
-        self._pending.add(termination)
-        termination.add_done_callback(self._pending.discard)
+        self._submit(self.terminate, tag, on=self._terminations)
 
-    def _submit(self, work: Callable[..., T], *arguments: Any) -> Future[T]:
-        """Run ``work`` on a read thread; ``close`` waits a while for what is pending."""
-        future = self.reads.submit(work, *arguments)
+    def _submit(
+        self, work: Callable[..., T], *arguments: Any, on: ThreadPoolExecutor | None = None
+    ) -> Future[T]:
+        """Run ``work`` on a read thread (or ``on``); ``close`` waits a while for what is
+        pending."""
+        future = (on or self.reads).submit(work, *arguments)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
