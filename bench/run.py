@@ -25,6 +25,7 @@ import math
 import os
 import platform
 import random
+import secrets
 import shutil
 import signal
 import statistics
@@ -33,6 +34,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +43,9 @@ from typing import Any
 import orjson
 
 from ctxapi import __version__
+from ctxapi.access.keys import KeyStore, Scope
 from ctxapi.config import PROJECT_ROOT, Settings, default_home
+from ctxapi.db import Database
 from ctxapi.neo4j_local import NEO4J_VERSION, LocalNeo4j, free_port
 from ctxapi.seeding.generate import AS_OF
 
@@ -144,6 +148,15 @@ def load(settings: Settings, folder: Path, work: Path) -> dict[str, Any]:
 
 
 # -- the API over HTTP -----------------------------------------------------------------------------
+def bench_key(settings: Settings, scopes: tuple[Scope, ...] = tuple(Scope)) -> str:
+    """``Bearer <key>`` of a new unlimited key of every brand (an older checkout that has no
+    keys ignores the header)."""
+    with closing(Database(settings)) as database:
+        name = "bench-" + secrets.token_hex(4)
+        key, _ = KeyStore(database).create(name, list(scopes), None, rate_limit=0)
+    return "Bearer " + key
+
+
 class Server:
     """`ctxapi serve` (gunicorn) on a free loopback port."""
 
@@ -154,6 +167,7 @@ class Server:
         ``log``: append gunicorn's output there (bench/soak.py) instead of discarding it."""
         self.port = free_port()
         self.connections: list[http.client.HTTPConnection] = []
+        self.headers = {"Content-Type": "application/json", "Authorization": bench_key(settings)}
         env = {
             **os.environ,
             "NEO4J_URI": settings.neo4j_uri,
@@ -194,7 +208,7 @@ class Server:
     def post(self, path: str, body: bytes | None, method: str = "POST") -> tuple[int, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            connection.request(method, path, body, {"Content-Type": "application/json"})
+            connection.request(method, path, body, self.headers)
             response = connection.getresponse()
             return response.status, response.read()
         finally:
@@ -270,7 +284,7 @@ def graphql_poster(server: Server) -> Callable[[str, dict[str, Any]], tuple[int,
             server.connections.append(connection)  # keep-alive: closed when the server stops
         body = orjson.dumps({"query": query, "variables": variables})
         try:
-            connection.request("POST", "/graphql", body, {"Content-Type": "application/json"})
+            connection.request("POST", "/graphql", body, server.headers)
             response = connection.getresponse()
             return response.status, response.read()
         except (OSError, http.client.HTTPException):

@@ -75,6 +75,7 @@ SLOW_MS = 3000.0
 RESTART_GRACE_S = 10.0
 WARMUP_S = 10.0
 PROGRESS_EVERY_S = 10.0
+#: Every request's headers; the server's API key is added when it starts.
 HEADERS = {"Content-Type": "application/json"}
 
 
@@ -861,6 +862,7 @@ def prepare(args: argparse.Namespace, soak: Soak) -> tuple[Keys, Path]:
         tree, args.revision = worktree(args.revision, home)
         say(f"Serving the ctxapi of {args.revision} (a git worktree in {tree})")
     soak.server = Server(settings, args.workers, tree=tree, log=log)
+    HEADERS.update(soak.server.headers)  # its API key, for every client thread
     return dataset_keys(folder, args.seed), log
 
 

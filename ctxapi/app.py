@@ -7,17 +7,25 @@ from typing import Any
 
 from flask import Flask
 
-from ctxapi import db, http, metrics
+from ctxapi import browsers, db, http, metrics
+from ctxapi.access.audit import AuditLog
+from ctxapi.access.guard import Authenticator
+from ctxapi.access.keys import KeyStore
 from ctxapi.config import Settings, from_env
 from ctxapi.graphql import graphiql
 from ctxapi.graphql.schema import schema
 from ctxapi.graphql.view import GraphQLView
 from ctxapi.health import health
+from ctxapi.ratelimit import RateLimiter
 from ctxapi.warmup import Warmup
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
-    """The WSGI app. ``config`` is a Settings, or overrides of the environment's settings.
+def create_app(
+    config: Settings | Mapping[str, Any] | None = None, *, limiter: RateLimiter | None = None
+) -> Flask:
+    """The WSGI app. ``config`` is a Settings, or overrides of the environment's settings;
+    ``limiter`` keeps the API keys' rate budgets (one of the process by default: gunicorn
+    makes one in its master that the workers share).
 
     Without the ``ctxapi`` commands, which need this factory to serve: ``ctxapi.create_app``
     adds them for ``flask --app ctxapi``.
@@ -28,7 +36,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     state = db.init_app(app, settings)
     state.warmup = Warmup(state.db, settings)
     state.db.on_availability(state.warmup.availability)
+    state.auth = Authenticator(KeyStore(state.db), settings.key_cache_seconds)
+    state.audit = AuditLog(settings.audit_path(), echo=settings.audit_stdout)
+    state.limiter = limiter or RateLimiter()
     http.init_app(app)
+    browsers.init_app(app, settings)
     app.add_url_rule(
         "/graphql",
         "graphql",

@@ -13,6 +13,7 @@ import click
 import orjson
 
 from ctxapi import config as configuration
+from ctxapi.access.commands import audit, keys
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
@@ -386,6 +387,7 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
 
 DEMO_DIR = configuration.PROJECT_ROOT / "seed" / "demo"
+DEMO_BRAND = "northwind"
 _ANY_CUSTOMER = "MATCH (c:Customer) RETURN c.id LIMIT 1"
 
 
@@ -394,6 +396,7 @@ _ANY_CUSTOMER = "MATCH (c:Customer) RETURN c.id LIMIT 1"
 def run(port: int | None) -> None:
     """Everything `make run` does: start Neo4j, apply the schema, load the demo data into an
     empty graph, serve; Ctrl-C stops it all."""
+    from ctxapi.access.commands import with_development_key
     from ctxapi.db import Database
     from ctxapi.migrations import apply
 
@@ -414,10 +417,16 @@ def run(port: int | None) -> None:
         if empty:
             click.echo(f"The graph is empty: loading the demo data from {DEMO_DIR} ...")
             _load(settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl")
+        with _clear_errors():
+            settings = with_development_key(settings, DEMO_BRAND)
         _serve(settings, settings.host, port or settings.port, settings.workers, settings.threads)
     finally:
         if started and local is not None:
             local.stop()
+
+
+cli.add_command(keys)
+cli.add_command(audit)
 
 
 def register(app: Flask) -> None:

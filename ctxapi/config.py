@@ -12,6 +12,7 @@ from typing import Any
 from ctxapi.limits import SETTINGS as LIMIT_SETTINGS
 from ctxapi.limits import Limits
 from ctxapi.thresholds import InsightsConfigError, Thresholds
+from ctxapi.webnames import hosts_from, origins_from
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,11 @@ class Settings:
     threads: int = 8
     worker_timeout: int = 30
     readiness_timeout: float = 1.5
+    # Browsers (ctxapi.browsers): the origins whose pages may call the API (CORS; none: no
+    # page may), and the names a request's Host may give (DNS rebinding; "*": any, unsafe).
+    cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+
     phone_region: str = "US"
     max_record_bytes: int = 1_000_000  # `seed load`: a longer line is a reject
     debug: bool = False
@@ -64,6 +70,23 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # A fixed "now" for insights and the proactive queue (demos, tests); empty: the real time.
     clock: str = ""
+    # "production" turns GraphiQL off; anything else is development.
+    env: str = "development"
+    # How long a process trusts what Neo4j said about an API key (found, revoked, unknown).
+    key_cache_seconds: float = 10.0
+    # The audit log (ctxapi.access.audit); empty: .ctxapi/audit.jsonl. audit_stdout echoes it.
+    audit_log: str = ""
+    audit_stdout: bool = False
+    # An API key GraphiQL sends for you (`make run` sets its development key); not in production.
+    graphiql_key: str = ""
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def audit_path(self) -> Path:
+        """Where the audit log is appended."""
+        return Path(self.audit_log) if self.audit_log else self.home / "audit.jsonl"
 
     def now(self) -> str:
         """The time insights are computed at, as ISO-8601 text."""
@@ -120,12 +143,28 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_WORKERS": ("workers", int),
     "CTXAPI_THREADS": ("threads", int),
     "CTXAPI_WORKER_TIMEOUT": ("worker_timeout", int),
+    "CTXAPI_CORS_ORIGINS": ("cors_origins", origins_from),
+    "CTXAPI_ALLOWED_HOSTS": ("allowed_hosts", hosts_from),
     "CTXAPI_PHONE_REGION": ("phone_region", str),
     "CTXAPI_MAX_RECORD_BYTES": ("max_record_bytes", int),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
     "CTXAPI_INSIGHTS": ("insights", lambda value: Thresholds.from_file(Path(value))),
     "CTXAPI_NOW": ("clock", lambda value: _aware(value).isoformat()),
+    "CTXAPI_ENV": ("env", lambda value: _one_of(value, ("development", "production"))),
+    "CTXAPI_KEY_CACHE_SECONDS": ("key_cache_seconds", float),
+    "CTXAPI_AUDIT_LOG": ("audit_log", str),
+    "CTXAPI_GRAPHIQL_KEY": ("graphiql_key", str),
+    "CTXAPI_AUDIT_STDOUT": (
+        "audit_stdout",
+        lambda value: value.lower() in {"1", "true", "yes", "on"},
+    ),
 }
+
+
+def _one_of(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"use one of {', '.join(allowed)}")
+    return value
 
 
 def _aware(value: str) -> datetime:

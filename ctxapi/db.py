@@ -244,13 +244,18 @@ class Database:
         flight = self._flights.get(query)
         if flight is None:
             return
-        if self._away:  # no use waiting; and nobody may see Neo4j come back: look, in case
-            self._look_again()
-            count("unavailable")
-            raise DatabaseUnavailable("Neo4j is not reachable")
+        self.unless_away()  # no use waiting; and nobody may see Neo4j come back: look
         if not flight.wait(self.settings.warming_wait):
             count("unavailable")
             raise PlansWarming("its plan is being made again")
+
+    def unless_away(self) -> None:
+        """DatabaseUnavailable at once while Neo4j is known to be away (looking again in the
+        background): for a read a request needs before anything else, like its key's."""
+        if self._away:
+            self._look_again()
+            count("unavailable")
+            raise DatabaseUnavailable("Neo4j is not reachable")
 
     def _look_again(self) -> None:
         """Ping Neo4j in the background (one at a time), to notice that it is back."""
@@ -402,11 +407,15 @@ class Database:
 @dataclass
 class CtxApi:
     """What the app keeps in ``app.extensions["ctxapi"]``: its settings, its database, and
-    the warm-up of the committed queries' plans (ctxapi.warmup)."""
+    the warm-up of the committed queries' plans (ctxapi.warmup), the check of API keys, the
+    audit log and the rate limiter (ctxapi.access)."""
 
     settings: Settings
     db: Database
     warmup: Any = None
+    auth: Any = None
+    audit: Any = None
+    limiter: Any = None
 
 
 def init_app(app: Flask, settings: Settings) -> CtxApi:

@@ -33,6 +33,7 @@ from gunicorn.workers import gthread
 
 from ctxapi.config import Settings
 from ctxapi.http import Redact
+from ctxapi.ratelimit import RateLimiter
 
 #: Time, method, path (no query string), status, body bytes, milliseconds, request id.
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
@@ -176,6 +177,8 @@ class Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, settings_for_gunicorn: dict[str, Any]) -> None:
         self.settings = settings
         self.gunicorn_options = settings_for_gunicorn
+        # Made here, in the master, so that every worker forked from it shares the budgets.
+        self.limiter = RateLimiter.shared()
         super().__init__()
 
     def load_config(self) -> None:
@@ -185,4 +188,4 @@ class Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from ctxapi.app import create_app
 
-        return create_app(self.settings)
+        return create_app(self.settings, limiter=self.limiter)

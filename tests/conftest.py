@@ -8,6 +8,7 @@ server also gets SIGTERM from Linux if this process dies). Nothing here fakes th
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from ctxapi import create_app
+from ctxapi.access.keys import KeyStore, Scope
 from ctxapi.config import Settings, default_home
 from ctxapi.db import Database
 from ctxapi.migrations import apply
@@ -39,6 +41,8 @@ def throwaway_neo4j(folder: Path, password: str | None = None) -> LocalNeo4j:
 
 
 def settings_for(server: LocalNeo4j, **overrides: Any) -> Settings:
+    """Settings for ``server``; the audit log goes next to its data, not into .ctxapi/."""
+    overrides.setdefault("audit_log", str(server.root / "audit.jsonl"))
     return Settings(neo4j_uri=server.uri, neo4j_password=server.password(), **overrides)
 
 
@@ -51,6 +55,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             neo4j_user=os.environ.get("NEO4J_USER", "neo4j"),
             neo4j_password=os.environ.get("NEO4J_PASSWORD", ""),
             neo4j_database=os.environ.get("NEO4J_DATABASE", "neo4j"),
+            audit_log=str(tmp_path_factory.mktemp("audit") / "audit.jsonl"),
         )
         return
     server = throwaway_neo4j(tmp_path_factory.mktemp("neo4j"))
@@ -70,14 +75,32 @@ def db(settings: Settings) -> Iterator[Database]:
     database.close()
 
 
+@pytest.fixture(scope="session")
+def api_key(db: Database) -> str:
+    """A key with every scope for every brand: the tests' trusted caller. (Access control
+    itself is tested with narrower keys in test_access.py.)"""
+    secret, _ = KeyStore(db).create("tests-" + uuid.uuid4().hex[:8], list(Scope), None)
+    return secret
+
+
+#: A key as ctxapi spells them that no database knows: for apps whose Neo4j is not there.
+UNKNOWN_KEY = "ctx_live_" + "0" * 40
+
+
+def keyed(client: FlaskClient, key: str) -> FlaskClient:
+    """``client`` sending ``key`` as its bearer token on every request."""
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + key
+    return client
+
+
 @pytest.fixture
 def app(settings: Settings, db: Database) -> Flask:
     return create_app(settings)
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, api_key: str) -> FlaskClient:
+    return keyed(app.test_client(), api_key)
 
 
 @pytest.fixture
@@ -86,8 +109,12 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 def clear_graph(db: Database) -> Database:
-    """Remove every node but the migration records; returns ``db``."""
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    """Remove every node but the migration records and API keys; returns ``db``."""
+    db.write(
+        lambda tx: tx.run(
+            "MATCH (n) WHERE NOT n:Migration AND NOT n:ApiKey DETACH DELETE n"
+        ).consume()
+    )
     return db
 
 

@@ -20,7 +20,7 @@ from ctxapi.graphql.schema import schema, sdl
 from ctxapi.model import format_minor_units, to_minor_units
 from ctxapi.seeding.generate import Generator
 from tests.api import data, query
-from tests.conftest import clear_graph
+from tests.conftest import clear_graph, keyed
 from tests.seeding import seed_load, write_lines
 
 HEADLINE = (PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql").read_text()
@@ -61,9 +61,9 @@ def demo(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-def api(demo: Database, settings: Settings) -> FlaskClient:
+def api(demo: Database, settings: Settings, api_key: str) -> FlaskClient:
     app: Flask = create_app(replace(settings, debug=True))
-    return app.test_client()
+    return keyed(app.test_client(), api_key)
 
 
 def test_the_headline_query_tells_the_vip_story_in_one_round_trip(api: FlaskClient) -> None:
@@ -482,7 +482,7 @@ def test_the_other_demo_stories_read_as_told(api: FlaskClient) -> None:
 
 
 def test_generated_customers_read_back_exactly(
-    db: Database, settings: Settings, tmp_path: Path
+    db: Database, settings: Settings, tmp_path: Path, api_key: str
 ) -> None:
     # given: generated data, and what its files say about the busiest customer
     Generator(300, seed=5).run(tmp_path / "data")
@@ -514,7 +514,7 @@ def test_generated_customers_read_back_exactly(
     )
     expected_value = sum(to_minor_units(o["total"], "EUR") for o in counted) - refunded
     # when
-    api = create_app(settings).test_client()
+    api = keyed(create_app(settings).test_client(), api_key)
     found = data(
         api,
         "query ($e: String!) { customerBy(identity: {email: $e}) { id"
@@ -549,10 +549,10 @@ query Insights($id: ID!) {
 
 
 @pytest.fixture
-def agent(demo: Database, settings: Settings) -> FlaskClient:
+def agent(demo: Database, settings: Settings, api_key: str) -> FlaskClient:
     """The API as an agent sees it on the demo's day."""
     app: Flask = create_app(replace(settings, debug=True, clock="2026-11-23T12:00:00+00:00"))
-    return app.test_client()
+    return keyed(app.test_client(), api_key)
 
 
 def demo_insights(agent: FlaskClient, cid: str) -> dict[str, Any]:

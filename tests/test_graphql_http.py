@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from ctxapi import create_app
@@ -18,6 +19,7 @@ from ctxapi.db import Database, DatabaseUnavailable, QueryTimedOut
 from ctxapi.graphql.view import GraphQLView
 from ctxapi.limits import Limits
 from ctxapi.neo4j_local import NEO4J_VERSION, free_port
+from tests.conftest import UNKNOWN_KEY, keyed
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -219,12 +221,24 @@ def _nested_orders(depth: int) -> str:
     ],
 )
 def test_a_query_over_a_cost_limit_is_refused_before_the_database_is_asked(
-    unreachable_client: FlaskClient, document: str, limit: str
+    app: Flask, client: FlaskClient, document: str, limit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given an API whose Neo4j does not answer: whatever reaches it would be a 503
+    # given an API that knows the client's key already, and a record of what it asks Neo4j
+    assert client.post("/graphql", json={"query": "{ apiVersion }"}).status_code == 200
+    database = app.extensions["ctxapi"].db
+    asked: list[str] = []
+    real_read = database.read
+
+    def recorded(text: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(text)
+        return real_read(text, *args, **kwargs)
+
+    monkeypatch.setattr(database, "read", recorded)
     # when
-    response = unreachable_client.post("/graphql", json={"query": document})
-    # then the request is refused as too complex, naming the limit and its setting
+    response = client.post("/graphql", json={"query": document})
+    # then the request is refused as too complex, naming the limit and its setting, and
+    # Neo4j was not asked anything
+    assert asked == []
     assert response.status_code == 400, response.json
     assert response.json is not None
     [error] = response.json["errors"]
@@ -233,10 +247,11 @@ def test_a_query_over_a_cost_limit_is_refused_before_the_database_is_asked(
     assert "the limit is" in error["message"]
 
 
-def test_the_cost_limits_are_settings(settings: Settings, db: Database) -> None:
+def test_the_cost_limits_are_settings(settings: Settings, db: Database, api_key: str) -> None:
     # given an API that allows one level of lists, and one that allows three fields
     strict = create_app(replace(settings, limits=Limits(max_list_depth=1))).test_client()
     few = create_app(replace(settings, limits=Limits(max_fields=3))).test_client()
+    strict, few = keyed(strict, api_key), keyed(few, api_key)
     nested = '{ customer(id: "C-1") { orders(first: 1) { edges { node { items { line } } } } } }'
     flat = '{ customer(id: "C-1") { identities { kind } } }'
     four = "{ a: apiVersion b: apiVersion c: apiVersion d: apiVersion }"
@@ -326,7 +341,7 @@ def test_unknown_paths_and_methods_answer_in_json(client: FlaskClient) -> None:
 def unreachable_client() -> FlaskClient:
     """An app whose Neo4j address has nothing listening on it."""
     settings = Settings(neo4j_uri=f"neo4j://127.0.0.1:{free_port()}", neo4j_password="x")
-    return create_app(settings).test_client()
+    return keyed(create_app(settings).test_client(), UNKNOWN_KEY)
 
 
 def test_a_database_outage_is_503_unavailable_without_internals(

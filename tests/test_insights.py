@@ -20,7 +20,7 @@ from ctxapi import create_app
 from ctxapi.config import ConfigError, Settings, from_env
 from ctxapi.db import Database
 from ctxapi.thresholds import InsightsConfigError, Thresholds
-from tests.conftest import clear_graph
+from tests.conftest import clear_graph, keyed
 from tests.seeding import seed_load, write_lines
 
 NOW = "2026-11-23T12:00:00+00:00"
@@ -221,9 +221,9 @@ def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture
-def api(world: Database, settings: Settings) -> FlaskClient:
+def api(world: Database, settings: Settings, api_key: str) -> FlaskClient:
     app: Flask = create_app(replace(settings, clock=NOW, debug=True))
-    return app.test_client()
+    return keyed(app.test_client(), api_key)
 
 
 def insights(api: FlaskClient, cid: str) -> dict[str, Any]:
@@ -422,14 +422,14 @@ def test_other_customers_recent_problems_with_the_same_product_are_counted(
 
 
 def test_thresholds_come_from_configuration(
-    world: Database, settings: Settings, tmp_path: Path
+    world: Database, settings: Settings, tmp_path: Path, api_key: str
 ) -> None:
     # given a 10:1 rule and a VIP bar of 5,000.00
     config = tmp_path / "insights.toml"
     config.write_text("recovery_ratio = 10\nvip_lifetime_value = 500000\n[weights]\nlapsed = 0.5\n")
     thresholds = from_env({"CTXAPI_INSIGHTS": str(config)}).insights
     app: Flask = create_app(replace(settings, clock=NOW, debug=True, insights=thresholds))
-    api = app.test_client()
+    api = keyed(app.test_client(), api_key)
     # when
     eleven, viplate, lapsed = (insights(api, cid) for cid in ("eleven", "viplate", "lapsed"))
     # then

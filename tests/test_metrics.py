@@ -14,6 +14,7 @@ from ctxapi.config import Settings
 from ctxapi.db import Database
 from ctxapi.metrics import operation_label
 from ctxapi.neo4j_local import free_port
+from tests.conftest import UNKNOWN_KEY, keyed
 from tests.seeding import seed_load, write_lines
 from tests.test_serving import _request, serving
 
@@ -91,13 +92,15 @@ def test_operation_names_are_labels_of_bounded_cardinality(name: str | None, lab
     assert labelled == label
 
 
-def test_a_query_too_complex_is_counted_under_its_limit(settings: Settings, db: Database) -> None:
+def test_a_query_too_complex_is_counted_under_its_limit(
+    settings: Settings, db: Database, api_key: str
+) -> None:
     # given an API that allows three fields in a document
     from dataclasses import replace
 
     from ctxapi.limits import Limits
 
-    few = create_app(replace(settings, limits=Limits(max_fields=3))).test_client()
+    few = keyed(create_app(replace(settings, limits=Limits(max_fields=3))).test_client(), api_key)
     four = "{ a: apiVersion b: apiVersion c: apiVersion d: apiVersion }"
     before = sample(scrape(few), "ctxapi_graphql_too_complex_total", limit="max_fields")
     # when
@@ -112,7 +115,7 @@ def test_a_query_too_complex_is_counted_under_its_limit(settings: Settings, db: 
 def test_an_unreachable_neo4j_counts_an_unavailable_error() -> None:
     # given
     settings = Settings(neo4j_uri=f"neo4j://127.0.0.1:{free_port()}", neo4j_password="x")
-    client = create_app(settings).test_client()
+    client = keyed(create_app(settings).test_client(), UNKNOWN_KEY)
     before = sample(scrape(client), "ctxapi_neo4j_errors_total", kind="unavailable")
     # when
     response = client.post("/graphql", json={"query": EDITION})
@@ -120,7 +123,8 @@ def test_an_unreachable_neo4j_counts_an_unavailable_error() -> None:
     # then
     assert response.status_code == 503
     assert sample(after, "ctxapi_neo4j_errors_total", kind="unavailable") - before == 1
-    assert sample(after, "ctxapi_graphql_requests_total", operation="Edition", status="503") >= 1
+    # (the key is checked before the document is read: the operation has no name yet)
+    assert sample(after, "ctxapi_graphql_requests_total", operation="anonymous", status="503") >= 1
 
 
 def test_the_warm_up_state_is_a_gauge(settings: Settings, db: Database) -> None:
@@ -137,14 +141,15 @@ def test_the_warm_up_state_is_a_gauge(settings: Settings, db: Database) -> None:
 
 @pytest.mark.slow
 def test_a_server_of_two_workers_sums_them_in_metrics(
-    settings: Settings, db: Database, tmp_path: Path
+    settings: Settings, db: Database, tmp_path: Path, api_key: str
 ) -> None:
     # given
     requests = 24
     with serving(settings, tmp_path, "--workers", "2") as served:
         # when
         statuses = [
-            _request(served.base + "/graphql", {"query": EDITION})[0] for _ in range(requests)
+            _request(served.base + "/graphql", {"query": EDITION}, key=api_key)[0]
+            for _ in range(requests)
         ]
         texts = [_get(served.base + "/metrics") for _ in range(6)]
         warm = _warm_workers(served.base)

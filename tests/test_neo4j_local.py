@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
 from ctxapi import create_app
+from ctxapi.access.keys import KeyStore, Scope
+from ctxapi.db import Database
 from ctxapi.neo4j_local import LocalNeo4j, Neo4jLocalError, fetch, free_port, require_tool
 from tests.api import ready
-from tests.conftest import settings_for, throwaway_neo4j
+from tests.conftest import keyed, settings_for, throwaway_neo4j
 
 pytestmark = pytest.mark.slow
 
@@ -108,8 +111,10 @@ def test_a_missing_tool_is_one_line_saying_what_to_install(
 
 
 def test_a_crashed_server_is_reported_down_then_up_after_restart(server: LocalNeo4j) -> None:
-    # given: the API is serving against this instance
-    client = create_app(settings_for(server)).test_client()
+    # given: the API is serving against this instance, to a key of its own
+    with closing(Database(settings_for(server))) as database:
+        key, _ = KeyStore(database).create("crash", [Scope.CONTEXT_READ], None)
+    client = keyed(create_app(settings_for(server)).test_client(), key)
     assert ready(client).status_code == 200
     # when: Neo4j dies
     server.kill()
@@ -164,3 +169,18 @@ def test_a_given_password_wins_even_one_that_looks_like_an_option(tmp_path: Path
         assert instance.password_file.read_text().strip() == given
     finally:
         instance.stop(quiet=True)
+    # and: what it left at rest (store, transactions, logs, ctxapi's files) is the user's only
+    assert (instance.root / "data" / "transactions").is_dir()
+    assert instance.console_file.exists()
+    shared = _readable_by_others(instance.root)
+    assert not shared, "readable by group or others:\n" + "\n".join(shared)
+    assert instance.home.stat().st_mode & 0o077 == 0, f"{instance.home} is not 0700"
+
+
+def _readable_by_others(folder: Path) -> list[str]:
+    """Files and folders in ``folder`` (itself too) with a group or other permission bit."""
+    return [
+        f"{oct(mode & 0o777)} {path}"
+        for path in [folder, *sorted(folder.rglob("*"))]
+        if not path.is_symlink() and (mode := path.stat().st_mode) & 0o077
+    ]

@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctxapi.access.keys import KeyStore, Scope
 from ctxapi.config import PROJECT_ROOT
 from ctxapi.db import Database
 from ctxapi.migrations import apply
@@ -45,6 +46,7 @@ class Traffic:
     """Client threads sending requests until stopped; every answer is kept."""
 
     served: Served
+    key: str
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -76,7 +78,11 @@ class Traffic:
         request = urllib.request.Request(  # noqa: S310 (127.0.0.1 only)
             self.served.base + path,
             data=data,
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": "Bearer " + self.key,
+            },
         )
         started = time.monotonic()
         try:
@@ -113,9 +119,10 @@ def test_neo4j_stopped_then_paused_under_traffic(tmp_path: Path) -> None:
         settings = settings_for(neo4j)
         database = Database(settings)
         apply(database)
+        key, _ = KeyStore(database).create("outage", [Scope.CONTEXT_READ], None)
         database.close()
         with serving(settings, tmp_path, "--workers", "2") as served:
-            traffic = Traffic(served)
+            traffic = Traffic(served, key)
             traffic.start()
             time.sleep(3)
 

@@ -15,7 +15,7 @@ from ctxapi.cli import DEMO_DIR
 from ctxapi.config import Settings
 from ctxapi.db import Database
 from tests.api import data, query
-from tests.conftest import clear_graph
+from tests.conftest import clear_graph, keyed
 from tests.seeding import seed_load, write_lines
 
 
@@ -30,9 +30,9 @@ def demo_only(
 
 
 @pytest.fixture
-def agent(demo_only: Database, settings: Settings) -> FlaskClient:
+def agent(demo_only: Database, settings: Settings, api_key: str) -> FlaskClient:
     app: Flask = create_app(replace(settings, clock="2026-11-23T12:00:00+00:00"))
-    return app.test_client()
+    return keyed(app.test_client(), api_key)
 
 
 QUEUE = """

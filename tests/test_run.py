@@ -24,10 +24,14 @@ pytestmark = pytest.mark.slow
 CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
 
 
-def _get(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+def _get(
+    url: str, body: dict[str, object] | None = None, key: str | None = None
+) -> tuple[int, dict[str, object]]:
     data = json.dumps(body).encode() if body is not None else None
     assert url.startswith("http://127.0.0.1:")
     headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = "Bearer " + key
     request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
@@ -76,10 +80,19 @@ def test_run_serves_the_api_and_ctrl_c_stops_everything_it_started(tmp_path: Pat
         _wait_ready(base, process, timeout=180)
         local = LocalNeo4j(tmp_path, port=bolt_port)
         neo4j_pid = local.pid()
-        # then: the API answers, over a real gunicorn and the Neo4j it started
-        status, body = _get(f"{base}/graphql", {"query": "{ __typename database { version } }"})
+        # then: the API answers, over a real gunicorn and the Neo4j it started, to the
+        # development key it made (kept private in its home) and to nobody without a key
+        key = (tmp_path / "dev-key").read_text().strip()
+        assert (tmp_path / "dev-key").stat().st_mode & 0o077 == 0
+        version: dict[str, object] = {"query": "{ __typename database { version } }"}
+        status, body = _get(f"{base}/graphql", version, key=key)
         assert status == 200
         assert body["data"] == {"__typename": "Query", "database": {"version": NEO4J_VERSION}}
+        assert _get(f"{base}/graphql", version)[0] == 401
+        # and GraphiQL sends the key for the developer
+        page = urllib.request.Request(base + "/graphql", headers={"Accept": "text/html"})  # noqa: S310
+        with urllib.request.urlopen(page, timeout=5) as response:  # noqa: S310
+            assert key in response.read().decode()
         assert neo4j_pid is not None
         # and the empty graph got the demo stories
         with GraphDatabase.driver(local.uri, auth=("neo4j", local.password())) as driver:
@@ -99,5 +112,6 @@ def test_run_serves_the_api_and_ctrl_c_stops_everything_it_started(tmp_path: Pat
     assert process.returncode == 0, output
     assert "Stopping Neo4j" in output
     assert "loading the demo data" in output
+    assert f"Development key (every scope, brand northwind): {key}" in output
     assert not Path(f"/proc/{neo4j_pid}").exists()
     assert not (tmp_path / "local" / "run" / "neo4j.pid").exists()

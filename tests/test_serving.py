@@ -30,7 +30,7 @@ from ctxapi import create_app
 from ctxapi.cli import _close_worker_driver
 from ctxapi.config import Settings
 from ctxapi.db import Database
-from ctxapi.graphql import customer
+from ctxapi.graphql import lookup
 from ctxapi.http import Redact
 from ctxapi.neo4j_local import free_port
 from ctxapi.serving import ThreadWorker
@@ -74,6 +74,7 @@ def serving(settings: Settings, folder: Path, *arguments: str, **env: str) -> It
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "CTXAPI_"))}
     environ.update(neo4j_env(settings), HOST="127.0.0.1", **env)
+    environ.setdefault("CTXAPI_AUDIT_LOG", str(folder / "audit.jsonl"))
     stdout, stderr = folder / "stdout.log", folder / "stderr.log"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
@@ -109,11 +110,13 @@ def _wait_ready(served: Served, timeout: float) -> None:
 
 
 def _request(
-    url: str, body: dict[str, Any] | None = None, timeout: float = 5
+    url: str, body: dict[str, Any] | None = None, timeout: float = 5, key: str | None = None
 ) -> tuple[int, dict[str, Any]]:
     assert url.startswith("http://127.0.0.1:")
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if key is not None:
+        headers["Authorization"] = "Bearer " + key
     request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -131,7 +134,7 @@ def _slow_client(port: int) -> socket.socket:
 
 # -- slow clients --------------------------------------------------------------------------
 def test_ten_slow_clients_freeze_neither_health_nor_graphql(
-    settings: Settings, db: Database, tmp_path: Path
+    settings: Settings, db: Database, tmp_path: Path, api_key: str
 ) -> None:
     # given: the default workers and threads, and ten clients stalled mid-request
     with serving(settings, tmp_path) as served, ExitStack() as slow:
@@ -148,7 +151,8 @@ def test_ten_slow_clients_freeze_neither_health_nor_graphql(
             status, body = _request(served.base + "/healthz", timeout=2)
             latencies.append(time.perf_counter() - started)
             assert (status, body) == (200, {"status": "ok"})
-        status, body = _request(served.base + "/graphql", {"query": "{ database { edition } }"})
+        edition = {"query": "{ database { edition } }"}
+        status, body = _request(served.base + "/graphql", edition, key=api_key)
         ready = _request(served.base + "/readyz", timeout=2)[0]
     # then
     assert max(latencies) < 0.1, latencies
@@ -158,7 +162,7 @@ def test_ten_slow_clients_freeze_neither_health_nor_graphql(
 
 
 def test_each_request_counts_its_own_queries_while_threads_share_a_worker(
-    settings: Settings, db: Database, tmp_path: Path
+    settings: Settings, db: Database, tmp_path: Path, api_key: str
 ) -> None:
     # given: one worker whose threads serve requests at the same time (timings in extensions)
     one = '{ customer(id: "nobody") { id } }'
@@ -169,7 +173,9 @@ def test_each_request_counts_its_own_queries_while_threads_share_a_worker(
         ThreadPoolExecutor(8) as pool,
     ):
         # when: requests with one and with two root fields, eight at a time
-        bodies = list(pool.map(lambda q: _request(s.base + "/graphql", {"query": q}), documents))
+        bodies = list(
+            pool.map(lambda q: _request(s.base + "/graphql", {"query": q}, key=api_key), documents)
+        )
     # then: the per-request query log (a ContextVar) never mixed two requests
     counts = [body["extensions"]["cypher"]["queries"] for _status, body in bodies]
     assert counts == [1, 2] * 20
@@ -260,7 +266,7 @@ def _leaks(text: str) -> list[str]:
 
 
 def test_the_server_logs_no_email_phone_or_variable(
-    settings: Settings, ann: Database, tmp_path: Path
+    settings: Settings, ann: Database, tmp_path: Path, api_key: str
 ) -> None:
     # given
     with serving(settings, tmp_path) as served:
@@ -268,7 +274,7 @@ def test_the_server_logs_no_email_phone_or_variable(
         answers = []
         for query_string, body in _requests():
             url = served.base + "/graphql" + ("?" + query_string if query_string else "")
-            answers.append(_request(url, body))
+            answers.append(_request(url, body, key=api_key))
     # then: the requests did reach the app and were answered
     assert [status for status, _ in answers[:3]] == [200, 200, 200]
     assert answers[0][1]["data"] == {"customerBy": {"id": "C-ANN"}}
@@ -296,7 +302,7 @@ def test_an_internal_error_is_logged_with_its_stack_but_not_its_message(
     caplog.set_level(logging.INFO)  # the neo4j driver's DEBUG records quote every parameter
     caplog.set_level(logging.DEBUG, logger="ctxapi")
     client.post("/graphql", json=_requests()[3][1])  # the bad variable, however it fails
-    monkeypatch.setattr(customer, "normalize", failing)
+    monkeypatch.setattr(lookup, "normalize", failing)
     # when
     answers = [
         client.post("/graphql", json=body) if body else client.get("/graphql?" + query_string)
@@ -308,7 +314,7 @@ def test_an_internal_error_is_logged_with_its_stack_but_not_its_message(
         assert response.json["errors"][0]["extensions"]["code"] == "INTERNAL"
     assert "Traceback (most recent call last)" in caplog.text
     assert "builtins.RuntimeError" in caplog.text
-    assert "customer.py" in caplog.text
+    assert "lookup.py" in caplog.text
     # and nothing the client sent
     assert _leaks(caplog.text) == [], caplog.text
 

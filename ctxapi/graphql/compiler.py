@@ -38,6 +38,7 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values, get_variable_values
 
+from ctxapi.access.keys import INTERNAL, Access
 from ctxapi.config import Settings
 from ctxapi.graphql.context import Context
 from ctxapi.graphql.cost import Budget, QueryTooComplex
@@ -62,17 +63,23 @@ class _Compiler:
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
         settings: Settings,
+        access: Access,
         budget: Budget | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variable_values = variables
         self.settings = settings
+        self.access = access
         self.fields = registry(schema).fields
         self.budget = budget or Budget(settings.limits)
-        self.params: dict[str, Any] = {"__counted": COUNTED_STATUSES}
+        brands = None if access.brands is None else list(access.brands)
+        self.params: dict[str, Any] = {"__counted": COUNTED_STATUSES, "__brands": brands}
         self.variables = 0
         self.values = 0
+        #: The personal fields selected ("Identity.value" …), and how many times.
+        self.pii: set[str] = set()
+        self.pii_reads = 0
 
     def need(self, name: str) -> None:
         """Add a parameter a fragment reads from the request context (clock, thresholds)."""
@@ -123,6 +130,7 @@ class _Compiler:
         specs = self.fields[type_name]
         parts: list[str] = []
         how = Shape()
+        pii_reads = self.pii_reads
         selected = self.subfields(type_name, nodes)
         self.budget.select(len(selected))
         for response_key, field_nodes in selected.items():
@@ -135,12 +143,21 @@ class _Compiler:
             if isinstance(spec, Value):
                 parts.append(key + ": " + spec.expr.replace("{v}", var))
                 kind = "money" if spec.money else "value"
-                how.entries.append((key, response_key, kind, None))
+                if spec.pii is not None:
+                    self.pii.add(type_name + "." + name)
+                    self.pii_reads += 1
+                    kind = "value" if self.access.unmasked else "masked"
+                how.entries.append((key, response_key, kind, spec.pii))
             else:
                 arguments = self.arguments(type_name, name, field_nodes[0])
                 text, kind, sub = self.many(spec, var, field_nodes, arguments)
                 parts.append(key + ": " + text)
                 how.entries.append((key, response_key, kind, sub))
+        if type_name == "Customer" and self.pii_reads > pii_reads:
+            # Whose personal data this is, for the audit log (never a response key).
+            key = "k" + str(len(parts))
+            parts.append(key + ": " + var + ".id")
+            how.entries.append((key, "", "customer", None))
         return "{" + ", ".join(parts) + "}", how
 
     def many(
@@ -242,13 +259,16 @@ class CompiledQuery:
     entry: Entry
     shape: Shape
     page: Page | None = None
+    #: The personal fields it reads ("Identity.value" …), masked or not.
+    pii: frozenset[str] = frozenset()
 
-    def result(self, rows: list[Any]) -> Any:
-        """The field's value from the rows its query returned."""
+    def result(self, rows: list[Any], customers: set[str] | None = None) -> Any:
+        """The field's value from the rows its query returned; the ids of the customers whose
+        personal fields it holds are added to ``customers``."""
         results = [row["result"] for row in rows]
         if self.page is not None:
-            return page_of({"rows": results, "total": None}, self.page)
-        shaped = [shape(result, self.shape) for result in results]
+            return page_of({"rows": results, "total": None}, self.page, customers)
+        shaped = [shape(result, self.shape, customers) for result in results]
         if self.entry.kind == "list":
             return shaped
         if len(shaped) > 1 and self.entry.ambiguous is not None:
@@ -271,11 +291,17 @@ def compile_entry(
         with compiler.budget.rows_of(arguments.get("first")):
             projection, how = compiler.projection(entry.target, "root", nodes)
         text = entry.seek + " RETURN " + projection + " AS result"
-        return CompiledQuery(response_key, name, text, compiler.params | params, entry, how)
+        params = compiler.params | params
+        return CompiledQuery(
+            response_key, name, text, params, entry, how, None, frozenset(compiler.pii)
+        )
     if entry.kind == "one":
         projection, how = compiler.projection(entry.target, "root", nodes)
         text = entry.seek + " RETURN " + projection + " AS result"
-        return CompiledQuery(response_key, name, text, compiler.params | params, entry, how)
+        params = compiler.params | params
+        return CompiledQuery(
+            response_key, name, text, params, entry, how, None, frozenset(compiler.pii)
+        )
     first = arguments.get("first")
     if first is None or not 0 <= first <= MAX_FIRST:
         raise ClientError("`first` must be between 0 and " + str(MAX_FIRST))
@@ -286,7 +312,10 @@ def compile_entry(
     text = (
         entry.seek + " RETURN {n: " + projection + ", c: [toString(root.key), root.id]} AS result"
     )
-    return CompiledQuery(response_key, name, text, compiler.params | params, entry, Shape(), page)
+    params = compiler.params | params
+    return CompiledQuery(
+        response_key, name, text, params, entry, Shape(), page, frozenset(compiler.pii)
+    )
 
 
 def compile(
@@ -296,6 +325,7 @@ def compile(
     operation_name: str | None = None,
     *,
     settings: Settings,
+    access: Access = INTERNAL,
 ) -> list[CompiledQuery]:
     """The Cypher queries a request would run, one per compiled root field, without running
     anything. The document is validated and its variables coerced as GraphQL execution would;
@@ -321,7 +351,9 @@ def compile(
         raise ClientError("; ".join(error.message for error in coerced))
     return [
         compile_entry(compiler, name, nodes, key)
-        for key, name, nodes, compiler in _roots(schema, document, operation, coerced, settings)
+        for key, name, nodes, compiler in _roots(
+            schema, document, operation, coerced, settings, access
+        )
     ]
 
 
@@ -331,6 +363,7 @@ def precompile(
     variables: Mapping[str, Any] | None,
     operation_name: str | None,
     settings: Settings,
+    access: Access,
 ) -> dict[str, CompiledQuery | ClientError]:
     """Every root field of a validated request compiled before any runs, by response key: the
     cost budget covers the whole request, and QueryTooComplex is raised before anything
@@ -343,7 +376,8 @@ def precompile(
     if isinstance(coerced, list):
         return {}
     compiled: dict[str, CompiledQuery | ClientError] = {}
-    for key, name, nodes, compiler in _roots(schema, document, operation, coerced, settings):
+    roots = _roots(schema, document, operation, coerced, settings, access)
+    for key, name, nodes, compiler in roots:
         try:
             compiled[key] = compile_entry(compiler, name, nodes, key)
         except QueryTooComplex:
@@ -359,6 +393,7 @@ def _roots(
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
     settings: Settings,
+    access: Access,
 ) -> Iterator[tuple[str, str, list[FieldNode], _Compiler]]:
     """(response key, field name, nodes, compiler) of each compiled root field; the compilers
     share one budget."""
@@ -373,7 +408,7 @@ def _roots(
     for response_key, nodes in selected.items():
         name = nodes[0].name.value
         if name in entries:
-            compiler = _Compiler(schema, fragments, variables, settings, budget)
+            compiler = _Compiler(schema, fragments, variables, settings, access, budget)
             yield response_key, name, nodes, compiler
 
 
@@ -385,10 +420,18 @@ def resolve_entry(_root: Any, info: GraphQLResolveInfo, **_arguments: Any) -> An
     if isinstance(query, ClientError):
         raise query
     if query is None:  # not compiled up front (execution without the view)
-        compiler = _Compiler(info.schema, info.fragments, info.variable_values, context.settings)
+        compiler = _Compiler(
+            info.schema, info.fragments, info.variable_values, context.settings, context.access
+        )
         query = compile_entry(compiler, info.field_name, list(info.field_nodes), key)
     # query.text is built from literals only (see CompiledQuery.text).
-    return query.result(context.db.read(query.text, query.params))
+    rows = context.db.read(query.text, query.params)
+    if not (query.pii and context.access.unmasked):
+        return query.result(rows)
+    customers: set[str] = set()
+    result = query.result(rows, customers)
+    context.reads.record(query.pii, customers)
+    return result
 
 
 def plain(value: Any) -> Any:

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, LiteralString
+from typing import LiteralString
 
 import graphene
 
-from ctxapi.config import Settings
+from ctxapi.access.masking import Pii
 from ctxapi.graphql import enums, fields
+from ctxapi.graphql.brand_scope import in_brands, of_brands
 from ctxapi.graphql.compiler import resolve_entry
-from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.feedback import Feedback
 from ctxapi.graphql.fields import Entry, entry, many, value
 from ctxapi.graphql.insights import Insights
 from ctxapi.graphql.interaction import Case, Interaction
+from ctxapi.graphql.lookup import by_identity, search
 from ctxapi.graphql.order import Order
 from ctxapi.graphql.scalars import DateTime, Money, connection
 from ctxapi.graphql.signals import INSIGHTS_FACTS
-from ctxapi.identity import IdentityError, normalize
-from ctxapi.model import OPEN_CASES, IdentityKind
+from ctxapi.model import OPEN_CASES
 
 
 class Brand(graphene.ObjectType):
@@ -36,8 +35,10 @@ class Identity(graphene.ObjectType):
     value = value(
         graphene.String,
         "{v}.value",
+        pii=Pii.IDENTIFIER,
         required=True,
-        description="Normalized value, e.g. +14155550100.",
+        description="Normalized value, e.g. +14155550100; masked (+1 ••• ••• 0100) without"
+        " the pii:read scope.",
     )
     source = fields.value(graphene.String, "{v}_l.source", description="The system that linked it.")
     confidence = fields.value(
@@ -46,7 +47,7 @@ class Identity(graphene.ObjectType):
     linked_at = fields.value(DateTime, "toString({v}_l.linkedAt)", description="Linked at.")
     shared_with = fields.value(
         graphene.Int,
-        "COUNT { ({v})-[:IDENTIFIES]->(:Customer) } - 1",
+        "COUNT { ({v})-[:IDENTIFIES]->({v}who:Customer) WHERE " + in_brands("{v}who") + " } - 1",
         required=True,
         description="How many OTHER customers it also identifies (a family landline): when"
         " above 0, confirm who is speaking before acting.",
@@ -58,10 +59,26 @@ class Address(graphene.ObjectType):
 
     id = value(graphene.ID, "{v}.id", required=True, description="External id.")
     kind = value(enums.AddressKind, "{v}.kind", required=True, description="What it is for.")
-    line1 = value(graphene.String, "{v}.line1", required=True, description="First line.")
-    line2 = value(graphene.String, "{v}.line2", description="Second line.")
+    line1 = value(
+        graphene.String,
+        "{v}.line1",
+        pii=Pii.STREET,
+        required=True,
+        description="First line; ••• without the pii:read scope.",
+    )
+    line2 = value(
+        graphene.String,
+        "{v}.line2",
+        pii=Pii.STREET,
+        description="Second line; ••• without the pii:read scope.",
+    )
     city = value(graphene.String, "{v}.city", required=True, description="City.")
-    postal_code = value(graphene.String, "{v}.postalCode", description="Postal code.")
+    postal_code = value(
+        graphene.String,
+        "{v}.postalCode",
+        pii=Pii.POSTAL_CODE,
+        description="Postal code; its first two characters without the pii:read scope.",
+    )
     region = value(graphene.String, "{v}.region", description="Region or state.")
     country = value(
         graphene.String, "{v}.country", required=True, description="ISO 3166 country code."
@@ -284,79 +301,27 @@ class SearchHit(graphene.ObjectType):
     """A customer found by search, with the full-text score."""
 
     score = value(
-        graphene.Float, "score", required=True, description="Relevance; higher is better."
+        graphene.Float, "rootScore", required=True, description="Relevance; higher is better."
     )
     customer = many(Customer, "WITH {v} AS {c}", required=True, description="The customer found.")
 
 
-_INPUT_KINDS = {
-    "email": IdentityKind.EMAIL,
-    "phone": IdentityKind.PHONE,
-    "handle": IdentityKind.SOCIAL,
-    "chat": IdentityKind.CHAT,
-    "messaging": IdentityKind.MESSAGING,
-    "external_id": IdentityKind.EXTERNAL,
-}
-_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,}$")
-_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
-
-
-def lucene_query(text: str) -> str:
-    """Every word of ``text`` as an escaped prefix term, all required."""
-    words = [_LUCENE_SPECIAL.sub(r"\\\1", word.lower()) for word in text.split()]
-    if not words:
-        raise ClientError("`query` needs at least one word")
-    return " AND ".join(word + "*" for word in words)
-
-
-def _by_identity(arguments: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    identity = arguments["identity"]
-    given = {k: v for k, v in identity.items() if v is not None and k in _INPUT_KINDS}
-    if len(given) != 1:
-        raise ClientError("give exactly one of " + ", ".join(_to_camel(k) for k in _INPUT_KINDS))
-    [(field, value)] = given.items()
-    kind = _INPUT_KINDS[field]
-    region = identity.get("region") or settings.phone_region
-    try:
-        normalized = normalize(kind, value, region=region)
-    except IdentityError as error:
-        raise ClientError(f"{_to_camel(field)}: {error}") from None
-    return {"key": normalized, "kind": kind.value}
-
-
-def _search(arguments: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    first = arguments["first"]
-    if first is None or not 1 <= first <= 100:
-        raise ClientError("`first` must be between 1 and 100")
-    text = arguments["query"].strip()
-    return {
-        "key": lucene_query(text),
-        "limit": first,
-        "email": _exactly(IdentityKind.EMAIL, text, settings) if "@" in text else None,
-        "phone": _exactly(IdentityKind.PHONE, text, settings) if _PHONE.match(text) else None,
-        "number": text if text and not any(c.isspace() for c in text) else None,
-    }
-
-
-def _exactly(kind: IdentityKind, text: str, settings: Settings) -> str | None:
-    """``text`` normalized as an identity of ``kind``, or None when it is not one."""
-    try:
-        return normalize(kind, text, region=settings.phone_region)
-    except IdentityError:
-        return None
-
-
-BY_ID = Entry("MATCH (root:Customer {id: $key})", lambda arguments, _: {"key": arguments["id"]})
+BY_ID = Entry(
+    "MATCH (root:Customer {id: $key}) WHERE " + in_brands("root"),
+    lambda arguments, _: {"key": arguments["id"]},
+)
 BY_IDENTITY = Entry(
-    "MATCH (:Identity {kind: $kind, value: $key})-[:IDENTIFIES]->(root:Customer)",
-    _by_identity,
+    "MATCH (:Identity {kind: $kind, value: $key})-[:IDENTIFIES]->(root:Customer)"
+    " WHERE " + in_brands("root"),
+    by_identity,
     ambiguous=lambda params, count: (
         f"{params['kind']} {params['key']} identifies {count} customers; ask who is speaking"
         " and query customer(id:) instead"
     ),
 )
 ORDER_BY_NUMBER = Entry(
-    "MATCH (root:Order {number: $key})", lambda arguments, _: {"key": arguments["number"]}
+    "MATCH (root:Order {number: $key}) WHERE " + of_brands("(root)<-[:PLACED]-()", "rootbrand"),
+    lambda arguments, _: {"key": arguments["number"]},
 )
 #: A pasted identifier or order number is found exactly (and first) besides the words.
 EXACT_SCORE = 1000.0
@@ -372,9 +337,10 @@ SEARCH = Entry(
     " UNWIND CASE WHEN node:Customer THEN [node]"
     " ELSE [(node)-[:IDENTIFIES]->(c:Customer) | c] END AS root"
     " RETURN root, score"
-    " } WITH root, max(score) AS score"
-    " ORDER BY score DESC, root.id LIMIT $limit",
-    _search,
+    # rootScore: a name no fragment under the hit binds (insights bind their own score)
+    " } WITH root, max(score) AS rootScore WHERE " + in_brands("root") + ""
+    " WITH root, rootScore ORDER BY rootScore DESC, root.id LIMIT $limit",
+    search,
 )
 if str(EXACT_SCORE) not in SEARCH.seek:
     raise ValueError("EXACT_SCORE is out of step with SEARCH")
@@ -419,8 +385,3 @@ class CustomerQueries(graphene.ObjectType):
         description="Customers whose name, email or phone matches, best first; an exact email,"
         " phone number or order number scores 1000 and comes first.",
     )
-
-
-def _to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

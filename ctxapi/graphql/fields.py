@@ -37,6 +37,7 @@ from graphql import (
     get_named_type,
 )
 
+from ctxapi.access.masking import Pii
 from ctxapi.config import Settings
 
 
@@ -47,6 +48,9 @@ class Value:
 
     expr: LiteralString
     money: bool = False
+    #: What personal data it holds: shaped through ctxapi.access.masking for a key without
+    #: pii:read, and named in the audit log for one with it.
+    pii: Pii | None = None
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,13 @@ def _field(type_: Any, spec: Spec | Entry, **kwargs: Any) -> graphene.Field:
     return declared
 
 
-def value(type_: Any, expr: LiteralString, **kwargs: Any) -> graphene.Field:
+def value(
+    type_: Any, expr: LiteralString, *, pii: Pii | None = None, **kwargs: Any
+) -> graphene.Field:
     """A field read by the Cypher expression ``expr`` on ``{v}`` (graphene Field arguments
-    such as ``required`` and ``description`` pass through)."""
-    return _field(type_, Value(expr), **kwargs)
+    such as ``required`` and ``description`` pass through); ``pii`` says what personal data
+    it holds."""
+    return _field(type_, Value(expr, pii=pii), **kwargs)
 
 
 def many(
@@ -143,6 +150,9 @@ _CONTEXT_READ = re.compile(r"\$(__\w+)")
 #: What the compiler fills from the request's settings for fragments that declare ``needs``:
 #: the clock, the thresholds map, the number of sentiment points.
 CONTEXT_PARAMETERS = ("__now", "__t", "__points")
+#: What every query gets: the order statuses that count as purchases, and the brands of the
+#: request's key (null: every brand), which every fragment that reaches a customer checks.
+ALWAYS_PROVIDED = ("__counted", "__brands")
 
 
 def connection_node(type_: GraphQLObjectType) -> GraphQLObjectType | None:
@@ -264,7 +274,7 @@ def _check_placeholders(where: str, text: str, allowed: set[str]) -> list[str]:
 
 
 def _check_needs(where: str, texts: list[str], needs: tuple[str, ...]) -> list[str]:
-    """Every ``$__x`` a text reads is declared in ``needs`` (``$__counted`` always is), and
+    """Every ``$__x`` a text reads is declared in ``needs`` (``ALWAYS_PROVIDED`` are), and
     every need is one the compiler can fill."""
     problems = [
         f"{where}: needs {need!r}, which the compiler does not provide ({CONTEXT_PARAMETERS})"
@@ -273,7 +283,7 @@ def _check_needs(where: str, texts: list[str], needs: tuple[str, ...]) -> list[s
     ]
     for text in texts:
         for name in _CONTEXT_READ.findall(text):
-            if name != "__counted" and name not in needs:
+            if name not in ALWAYS_PROVIDED and name not in needs:
                 problems.append(f"{where}: reads ${name} without needs=({name!r},)")
     return problems
 

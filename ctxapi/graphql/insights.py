@@ -10,6 +10,7 @@ from typing import Any, LiteralString
 
 import graphene
 
+from ctxapi.access.masking import Pii
 from ctxapi.graphql import enums, fields
 from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import Money, references, time
@@ -257,7 +258,11 @@ class SharedIdentity(graphene.ObjectType):
 
     kind = value(enums.IdentityKind, "{v}.identity.kind", required=True, description="Its kind.")
     value = value(
-        graphene.String, "{v}.identity.value", required=True, description="Normalized value."
+        graphene.String,
+        "{v}.identity.value",
+        pii=Pii.IDENTIFIER,
+        required=True,
+        description="Normalized value; masked without the pii:read scope.",
     )
     other_customers = fields.value(
         graphene.Int,

@@ -19,6 +19,7 @@ import graphene
 
 from ctxapi.config import Settings
 from ctxapi.graphql import enums
+from ctxapi.graphql.brand_scope import of_brands
 from ctxapi.graphql.compiler import resolve_entry
 from ctxapi.graphql.fields import Entry, entry, many, value
 from ctxapi.graphql.scalars import connection, references, time
@@ -40,6 +41,8 @@ CALL (now, t, tier, afterDue) {
       OR (s.promisedAt = afterDue AND s.id > $afterId))
     AND """
     + may_fall_due("Shipment", "s")
+    + " AND "
+    + of_brands("(s)<-[:SHIPPED_AS]-(:Order)<-[:PLACED]-(:Customer)", "sbrand")
     + """
   WITH s ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit
   MATCH (s)<-[:SHIPPED_AS]-(o:Order)<-[:PLACED]-(c:Customer)
@@ -57,6 +60,8 @@ CALL (now, t, tier, afterDue) {
       OR (r.receivedAt + duration({days: t.refund_due_days}) = afterDue AND r.id > $afterId))
     AND """
     + may_fall_due("Return", "r")
+    + " AND "
+    + of_brands("(r)-[:RETURNS]->(:Order)<-[:PLACED]-(:Customer)", "rbrand")
     + """
   WITH r, t ORDER BY r.queueTier, r.receivedAt, r.id LIMIT $limit
   MATCH (r)-[:RETURNS]->(o:Order)<-[:PLACED]-(c:Customer)
@@ -75,6 +80,8 @@ CALL (now, t, tier, afterDue) {
       OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
     AND """
     + may_fall_due("Case", "k")
+    + " AND "
+    + of_brands("(k)<-[:OPENED]-(:Customer)", "kbrand")
     + """
     AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
       WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from graphql import FieldNode
 
+from ctxapi.access.masking import mask
 from ctxapi.graphql.errors import ClientError
 from ctxapi.model import format_minor_units
 
@@ -53,8 +54,9 @@ class Page:
 
 
 # -- shaping -----------------------------------------------------------------------------------
-def shape(value: Any, how: Shape) -> dict[str, Any]:
-    """The returned map of one object as a dict keyed by the client's response keys."""
+def shape(value: Any, how: Shape, customers: set[str] | None = None) -> dict[str, Any]:
+    """The returned map of one object as a dict keyed by the client's response keys; the ids
+    of customers whose personal fields it holds go to ``customers`` (the audit log)."""
     out: dict[str, Any] = {}
     for key, response_key, kind, sub in how.entries:
         if kind == "typename":
@@ -63,14 +65,19 @@ def shape(value: Any, how: Shape) -> dict[str, Any]:
         raw = value.get(key)
         if kind == "value":
             out[response_key] = raw
+        elif kind == "masked":
+            out[response_key] = mask(sub, raw)
         elif kind == "money":
             out[response_key] = _money(raw)
+        elif kind == "customer":
+            if customers is not None and raw is not None:
+                customers.add(raw)
         elif kind == "one":
-            out[response_key] = None if raw is None else shape(raw, sub)
+            out[response_key] = None if raw is None else shape(raw, sub, customers)
         elif kind == "list":
-            out[response_key] = [shape(item, sub) for item in raw]
+            out[response_key] = [shape(item, sub, customers) for item in raw]
         else:
-            out[response_key] = page_of(raw, sub)
+            out[response_key] = page_of(raw, sub, customers)
     return out
 
 
@@ -81,7 +88,7 @@ def _money(raw: list[Any] | None) -> dict[str, str] | None:
     return {"amount": format_minor_units(int(minor), currency), "currency": currency}
 
 
-def page_of(raw: dict[str, Any], page: Page) -> dict[str, Any]:
+def page_of(raw: dict[str, Any], page: Page, customers: set[str] | None = None) -> dict[str, Any]:
     rows = raw["rows"]
     has_next = len(rows) > page.first
     rows = rows[: page.first]
@@ -103,18 +110,21 @@ def page_of(raw: dict[str, Any], page: Page) -> dict[str, Any]:
             out[response_key] = {key: info[sub] for key, sub in page.page_info}
         elif name == "edges":
             out[response_key] = [
-                _edge(row, cursor, page) for row, cursor in zip(rows, cursors, strict=True)
+                _edge(row, cursor, page, customers)
+                for row, cursor in zip(rows, cursors, strict=True)
             ]
     return out
 
 
-def _edge(row: dict[str, Any], cursor: str, page: Page) -> dict[str, Any]:
+def _edge(
+    row: dict[str, Any], cursor: str, page: Page, customers: set[str] | None
+) -> dict[str, Any]:
     edge: dict[str, Any] = {}
     for key, sub in page.edge_fields:
         if sub == "cursor":
             edge[key] = cursor
         elif sub == "node":
-            edge[key] = shape(row["n"], page.node_shape)
+            edge[key] = shape(row["n"], page.node_shape, customers)
         else:
             edge[key] = page.target + "Edge"
     return edge

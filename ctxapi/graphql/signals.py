@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from ctxapi.graphql.brand_scope import in_brands
 from ctxapi.model import CLOSED_CASES, FAILED_CONTACTS, OPEN_CASES
+
+#: Other customers (shared identities, the same problem) count only within the key's brands.
+_OTHER_IN_BRANDS = in_brands("other")
 
 INSIGHTS_FACTS: LiteralString = (
     """
@@ -296,7 +300,9 @@ CALL ({v}) {
     WITH x ORDER BY x.priority DESC, x.kind, x.about[0].id RETURN x } AS actions
   WITH *,
     COLLECT { MATCH (cu)<-[:IDENTIFIES]-(id:Identity)
-      WITH id, COLLECT { MATCH (id)-[:IDENTIFIES]->(other:Customer) WHERE other <> cu
+      WITH id, COLLECT { MATCH (id)-[:IDENTIFIES]->(other:Customer) WHERE other <> cu AND """
+    + _OTHER_IN_BRANDS
+    + """
         WITH other ORDER BY other.id RETURN other } AS others
       WITH id, others WHERE size(others) > 0
       WITH id, others ORDER BY id.kind, id.value
@@ -308,17 +314,23 @@ CALL ({v}) {
       WITH DISTINCT p
       WITH p, COLLECT { CALL (p, cu, now, t) {
         MATCH (p)<-[:CONTAINS]-(:Order)<-[:ABOUT]-(i:Interaction)<-[:HAD]-(other:Customer)
-        WHERE other <> cu AND i.occurredAt >= now - duration({days: t.shared_problem_days})
+        WHERE other <> cu AND """
+    + _OTHER_IN_BRANDS
+    + """ AND i.occurredAt >= now - duration({days: t.shared_problem_days})
           AND i.sentiment <= t.problem_sentiment
         RETURN other, i.occurredAt AS at
         UNION
         MATCH (p)<-[:ABOUT]-(i:Interaction)<-[:HAD]-(other:Customer)
-        WHERE other <> cu AND i.occurredAt >= now - duration({days: t.shared_problem_days})
+        WHERE other <> cu AND """
+    + _OTHER_IN_BRANDS
+    + """ AND i.occurredAt >= now - duration({days: t.shared_problem_days})
           AND i.sentiment <= t.problem_sentiment
         RETURN other, i.occurredAt AS at
         UNION
         MATCH (p)<-[:RATES]-(f:Feedback)<-[:GAVE]-(other:Customer)
-        WHERE other <> cu AND f.submittedAt >= now - duration({days: t.shared_problem_days})
+        WHERE other <> cu AND """
+    + _OTHER_IN_BRANDS
+    + """ AND f.submittedAt >= now - duration({days: t.shared_problem_days})
           AND f.kind = 'review' AND f.score <= t.review_negative_max
         RETURN other, f.submittedAt AS at
       } RETURN {other: other, at: at} } AS reports
@@ -334,7 +346,9 @@ CALL ({v}) {
       MATCH (cu)-[:PLACED]->(o:Order)-[:SHIPPED_AS]->(s:Shipment)
       WHERE s.shippedAt >= now - duration({days: t.shared_order_days})
       WITH o, s, COLLECT { MATCH (s)<-[:ABOUT]-(i:Interaction)<-[:HAD]-(other:Customer)
-        WHERE other <> cu AND i.occurredAt >= now - duration({days: t.shared_problem_days})
+        WHERE other <> cu AND """
+    + _OTHER_IN_BRANDS
+    + """ AND i.occurredAt >= now - duration({days: t.shared_problem_days})
         RETURN {other: other, at: i.occurredAt} } AS reports
       WITH o, s, size(COLLECT { UNWIND reports AS x RETURN DISTINCT x.other }) AS others,
         reduce(m = null, x IN reports | CASE WHEN m IS NULL

@@ -30,10 +30,13 @@ from graphql import (
     validate,
 )
 
-from ctxapi import metrics
+from ctxapi import metrics, ratelimit
+from ctxapi.access.audit import AuditUnavailable
+from ctxapi.access.guard import Forbidden, Unauthenticated
+from ctxapi.access.keys import Scope
 from ctxapi.db import QUERY_LOG, REQUEST_ID, DatabaseUnavailable
 from ctxapi.graphql.compiler import precompile
-from ctxapi.graphql.context import Context
+from ctxapi.graphql.context import Context, PiiReads
 from ctxapi.graphql.cost import QueryTooComplex, check_document
 from ctxapi.graphql.errors import ClientError, ErrorCode
 from ctxapi.graphql.graphiql import graphiql_page
@@ -118,7 +121,9 @@ class GraphQLView:
         """Answer, and count the request by operation and status (ctxapi.metrics)."""
         started = time.perf_counter()
         g.graphql_operation = None
+        g.rate_headers = {}
         response = self._answer()
+        response.headers.update(g.rate_headers)
         if response.mimetype != "text/html":  # GraphiQL's page is no GraphQL request
             elapsed = time.perf_counter() - started
             metrics.observe_request(g.graphql_operation, response.status_code, elapsed)
@@ -131,8 +136,32 @@ class GraphQLView:
             message = f"Accept {GRAPHQL_RESPONSE} or {JSON}."
             body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
             return self._respond(body, JSON, 406)
+        state = current_app.extensions["ctxapi"]
         if media_type is None:
-            return graphiql_page()
+            if state.settings.production:
+                message = "GraphiQL is off in production (CTXAPI_ENV=production)."
+                body = {"errors": [{"message": message, "extensions": {"code": "NOT_FOUND"}}]}
+                return self._respond(body, JSON, 404)
+            return graphiql_page(state.settings.graphiql_key)
+        try:
+            g.access = state.auth.authenticate(request.headers.get("Authorization"))
+        except Unauthenticated as error:
+            response = self._refuse(error, media_type, 401)
+            response.headers["WWW-Authenticate"] = error.challenge()
+            return response
+        except DatabaseUnavailable as error:
+            refused = {"message": error.public_message(), "extensions": {"code": "UNAVAILABLE"}}
+            response = self._respond({"errors": [refused]}, media_type, 503)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        decision = state.limiter.check(g.access.key_id, g.access.rate_limit)
+        g.rate_headers = ratelimit.headers(decision)
+        if not decision.allowed:
+            message = (
+                f"This key may make {decision.limit} requests a minute on this instance;"
+                f" retry in {decision.retry_after} s."
+            )
+            return self._refuse(ClientError(message, ErrorCode.RATE_LIMITED), media_type, 429)
         try:
             params = self._params()
         except RequestError as error:
@@ -159,6 +188,8 @@ class GraphQLView:
             message = "Cannot tell which operation to run: name it with operationName."
             body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
             return self._respond(body, media_type, 400)
+        if operation.operation == OperationType.QUERY and not g.access.allows(Scope.CONTEXT_READ):
+            return self._refuse(Forbidden(Scope.CONTEXT_READ, g.access.name), media_type, 403)
         return self._execute(prepared.document, params, media_type)
 
     # -- request ---------------------------------------------------------------------------
@@ -228,18 +259,40 @@ class GraphQLView:
         timings: list[float] = []
         try:
             compiled = precompile(
-                self.schema, document, params["variables"], params["operationName"], state.settings
+                self.schema,
+                document,
+                params["variables"],
+                params["operationName"],
+                state.settings,
+                g.access,
             )
         except QueryTooComplex as error:
             metrics.too_complex(error.limit)
             refused = {"message": str(error), "extensions": {"code": error.code.value}}
             return self._respond({"errors": [refused]}, media_type, 400)
         token, request = QUERY_LOG.set(timings), REQUEST_ID.set(g.request_id)
+        reads = PiiReads()
         try:
-            result = self._run(document, params, state, compiled)
+            result = self._run(document, params, state, compiled, reads)
         finally:
             QUERY_LOG.reset(token)
             REQUEST_ID.reset(request)
+        if reads.customers:
+            try:
+                state.audit.record(
+                    "pii.read",
+                    key=g.access.name,
+                    keyId=g.access.key_id,
+                    requestId=g.request_id,
+                    operation=g.graphql_operation,
+                    fields=sorted(reads.fields),
+                    customers=sorted(reads.customers),
+                )
+            except AuditUnavailable:
+                log.exception("request %s: the audit log cannot be written", g.request_id)
+                message = "Personal data cannot be served now: its read cannot be audited."
+                refused = {"message": message, "extensions": {"code": "UNAVAILABLE"}}
+                return self._respond({"errors": [refused]}, media_type, 503)
         body: dict[str, Any] = {}
         status = 200
         if result.errors:
@@ -262,10 +315,20 @@ class GraphQLView:
         return response
 
     def _run(
-        self, document: DocumentNode, params: dict[str, Any], state: Any, compiled: Any
+        self,
+        document: DocumentNode,
+        params: dict[str, Any],
+        state: Any,
+        compiled: Any,
+        reads: PiiReads,
     ) -> ExecutionResult:
         context = Context(
-            db=state.db, settings=state.settings, request_id=g.request_id, compiled=compiled
+            db=state.db,
+            settings=state.settings,
+            request_id=g.request_id,
+            access=g.access,
+            compiled=compiled,
+            reads=reads,
         )
         return execute_sync(
             self.schema,
@@ -301,6 +364,11 @@ class GraphQLView:
             )
         formatted["extensions"] = {"code": code}
         return formatted
+
+    def _refuse(self, error: ClientError, media_type: str, status: int) -> Response:
+        """A request refused before it runs (401, 403, 429), as a GraphQL error."""
+        body = {"errors": [{"message": str(error), "extensions": {"code": error.code.value}}]}
+        return self._respond(body, media_type, status)
 
     @staticmethod
     def _respond(body: dict[str, Any], media_type: str, status: int) -> Response:

@@ -7,51 +7,60 @@ artifact that holds the server entry point and ``neo4j-admin``); the server runs
     <home>/neo4j/<version>/lib/      jars, shared by every instance of that version
     <home>/local/conf/neo4j.conf   (an instance folder; tests use throwaway ones elsewhere)
     <home>/local/data/ logs/ run/neo4j.pid  password
+
+Files at rest are for the user running ctxapi only: the home and instance folders are 0700,
+the files ctxapi writes (neo4j.conf, console log, pid file, password) 0600, and Neo4j and
+neo4j-admin run with umask 077, so the data, transactions and logs they write are private too.
+The process side (launching, stopping, ports, private files) lives in ``process``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctxapi.neo4j_local.process import (
+    ENTRY_POINT,
+    JVM_FLAGS,
+    PRIVATE_UMASK,
+    bolt_listening,
+    free_port,
+    is_our_server,
+    kill_process,
+    port_is_free,
+    private_dir,
+    spawn_server,
+    stop_process,
+    write_private,
+)
+
+__all__ = [
+    "ADMIN_ENTRY_POINT",
+    "ENTRY_POINT",
+    "JVM_FLAGS",
+    "NEO4J_VERSION",
+    "POM",
+    "LocalNeo4j",
+    "Neo4jLocalError",
+    "Status",
+    "fetch",
+    "free_port",
+    "port_is_free",
+    "require_tool",
+]
+
 #: The one place the Neo4j version is pinned (the newest 5.26 LTS release that resolves).
 NEO4J_VERSION = "5.26.31"
 
 POM = Path(__file__).with_name("pom.xml")
-ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_ENTRY_POINT = "org.neo4j.server.startup.Neo4jAdminCommand"
-
-# The flags bin/neo4j passes to the JVM (from its default neo4j.conf), so that this
-# process behaves like the packaged server.
-JVM_FLAGS = (
-    "-XX:+UseG1GC",
-    "-XX:-OmitStackTraceInFastThrow",
-    "-XX:+AlwaysPreTouch",
-    "-XX:+UnlockExperimentalVMOptions",
-    "-XX:+TrustFinalNonStaticFields",
-    "-XX:+DisableExplicitGC",
-    "-Djdk.nio.maxCachedBufferSize=1024",
-    "-Dio.netty.tryReflectionSetAccessible=true",
-    "-Djdk.tls.ephemeralDHKeySize=2048",
-    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
-    "-Dlog4j2.disable.jmx=true",
-    "-Dfile.encoding=UTF-8",
-    "--add-opens=java.base/java.nio=ALL-UNNAMED",
-    "--add-opens=java.base/java.io=ALL-UNNAMED",
-    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-)
-
-_PR_SET_PDEATHSIG = 1
 
 
 class Neo4jLocalError(RuntimeError):
@@ -90,7 +99,7 @@ def fetch(home: Path, *, version: str = NEO4J_VERSION, quiet: bool = False) -> P
 
     Maven's own cache (~/.m2) makes a second fetch on the same machine offline.
     """
-    lib = home / "neo4j" / version / "lib"
+    lib = private_dir(home) / "neo4j" / version / "lib"
     if (lib / ".complete").exists():
         return lib
     require_tool("java", "a Java 17+ runtime (Debian: openjdk-17-jre-headless)")
@@ -123,30 +132,6 @@ def fetch(home: Path, *, version: str = NEO4J_VERSION, quiet: bool = False) -> P
     shutil.rmtree(lib, ignore_errors=True)
     staging.rename(lib)
     return lib
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on host:port (so Neo4j can bind it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _set_parent_death_signal() -> None:
-    """In the child: ask Linux to SIGTERM it when its parent dies (throwaway instances)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class LocalNeo4j:
@@ -210,10 +195,11 @@ class LocalNeo4j:
         return ""
 
     def _initialise(self, lib: Path) -> None:
-        """Create folders, write neo4j.conf, and set the initial password once."""
+        """Create folders, write neo4j.conf, and set the initial password once (all 0700/0600)."""
+        private_dir(self.root)
         for sub in ("conf", "data", "logs", "run", "import", "plugins"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        (self.conf_dir / "neo4j.conf").write_text(self._config_text())
+            private_dir(self.root / sub)
+        write_private(self.conf_dir / "neo4j.conf", self._config_text())
         if (self.root / "data" / "dbms" / "auth.ini").exists():
             return
         # Hex, so that a generated password never starts with "-" (an option to neo4j-admin).
@@ -233,14 +219,14 @@ class LocalNeo4j:
             capture_output=True,
             text=True,
             check=False,
+            umask=PRIVATE_UMASK,
         )
         if admin.returncode != 0:
             raise Neo4jLocalError(
                 "neo4j-admin could not set the initial password: "
                 + (admin.stderr or admin.stdout).strip()[-800:]
             )
-        self.password_file.write_text(password + "\n")
-        self.password_file.chmod(0o600)
+        write_private(self.password_file, password + "\n")
 
     def _config_text(self) -> str:
         return "\n".join(
@@ -272,7 +258,7 @@ class LocalNeo4j:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        if _is_our_server(pid, self.root):
+        if is_our_server(pid, self.root):
             return pid
         self.pid_file.unlink(missing_ok=True)
         return None
@@ -302,33 +288,19 @@ class LocalNeo4j:
         lib = fetch(self.home, version=self.version, quiet=quiet)
         self._initialise(lib)
         java = require_tool("java", "a Java 17+ runtime (Debian: openjdk-17-jre-headless)")
-        command = [
-            java,
-            f"-Xms{self.heap}",
-            f"-Xmx{self.heap}",
-            *JVM_FLAGS,
-            "-cp",
-            f"{lib}/*",
-            ENTRY_POINT,
-            f"--home-dir={self.root}",
-            f"--config-dir={self.conf_dir}",
-        ]
         if not quiet:
             _say(f"Starting Neo4j {self.version} on {self.uri} (data in {self.root}) ...")
-        with self.console_file.open("ab") as console:
-            process = subprocess.Popen(
-                command,
-                cwd=self.root,
-                stdin=subprocess.DEVNULL,
-                stdout=console,
-                stderr=subprocess.STDOUT,
-                # Its own session, so a Ctrl-C aimed at `make run` reaches ctxapi, which then
-                # stops Neo4j cleanly, instead of killing the JVM mid-write.
-                start_new_session=True,
-                preexec_fn=_set_parent_death_signal if ephemeral else None,
-            )
+        process = spawn_server(
+            java,
+            lib,
+            heap=self.heap,
+            root=self.root,
+            conf_dir=self.conf_dir,
+            console=self.console_file,
+            ephemeral=ephemeral,
+        )
         self._process = process
-        self.pid_file.write_text(f"{process.pid}\n")
+        write_private(self.pid_file, f"{process.pid}\n")
         self._wait_until_ready(process, timeout)
         if not quiet:
             _say(f"Neo4j is up on {self.uri} (pid {process.pid}).")
@@ -347,7 +319,7 @@ class LocalNeo4j:
                     f"Neo4j exited with status {process.returncode} while starting.\n"
                     + self.log_tail()
                 )
-            if _bolt_listening(self.port):
+            if bolt_listening(self.port):
                 try:
                     with GraphDatabase.driver(
                         f"bolt://127.0.0.1:{self.port}",
@@ -379,10 +351,7 @@ class LocalNeo4j:
             return False
         if not quiet:
             _say(f"Stopping Neo4j (pid {pid}) ...")
-        os.kill(pid, signal.SIGTERM)
-        if not _wait_for_exit(pid, timeout):
-            os.kill(pid, signal.SIGKILL)
-            _wait_for_exit(pid, 10)
+        stop_process(pid, timeout)
         self.pid_file.unlink(missing_ok=True)
         self._reap()
         return True
@@ -396,8 +365,7 @@ class LocalNeo4j:
         """SIGKILL the server at once (tests use it to simulate a crash)."""
         pid = self.pid()
         if pid is not None:
-            os.kill(pid, signal.SIGKILL)
-            _wait_for_exit(pid, 10)
+            kill_process(pid)
             self._reap()
 
     def log_tail(self, lines: int = 20) -> str:
@@ -409,37 +377,3 @@ class LocalNeo4j:
                 if text:
                     parts.append(f"--- last lines of {path} ---\n" + "\n".join(text))
         return "\n".join(parts) or "(no log written)"
-
-
-def _bolt_listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _is_our_server(pid: int, root: Path) -> bool:
-    """True when pid is alive and is a Neo4j JVM serving the given instance folder."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    home_arg = f"--home-dir={root}".encode()
-    return ENTRY_POINT.encode() in cmdline and home_arg in cmdline and not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def _wait_for_exit(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        # A zombie has exited: its parent (maybe us, see _reap) collects it.
-        if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
-            return True
-        time.sleep(0.1)
-    return False

@@ -10,7 +10,7 @@ CALL (now, t, tier, afterDue) {
     AND s.promisedAt >= coalesce(afterDue, now - duration({days: t.queue_days}))
     AND (afterDue IS NULL OR s.promisedAt > afterDue
       OR (s.promisedAt = afterDue AND s.id > $afterId))
-    AND s.deliveredAt IS NULL AND NOT s.status IN ['delivered', 'returned']
+    AND s.deliveredAt IS NULL AND NOT s.status IN ['delivered', 'returned'] AND ($__brands IS NULL OR EXISTS { MATCH (s)<-[:SHIPPED_AS]-(:Order)<-[:PLACED]-(:Customer)-[:OF_BRAND]->(sbrand:Brand) WHERE sbrand.id IN $__brands })
   WITH s ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit
   MATCH (s)<-[:SHIPPED_AS]-(o:Order)<-[:PLACED]-(c:Customer)
   RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
@@ -25,7 +25,7 @@ CALL (now, t, tier, afterDue) {
       now - duration({days: t.refund_due_days + t.queue_days}))
     AND (afterDue IS NULL OR r.receivedAt + duration({days: t.refund_due_days}) > afterDue
       OR (r.receivedAt + duration({days: t.refund_due_days}) = afterDue AND r.id > $afterId))
-    AND r.status = 'received'
+    AND r.status = 'received' AND ($__brands IS NULL OR EXISTS { MATCH (r)-[:RETURNS]->(:Order)<-[:PLACED]-(:Customer)-[:OF_BRAND]->(rbrand:Brand) WHERE rbrand.id IN $__brands })
   WITH r, t ORDER BY r.queueTier, r.receivedAt, r.id LIMIT $limit
   MATCH (r)-[:RETURNS]->(o:Order)<-[:PLACED]-(c:Customer)
   RETURN c, r AS subject, r.receivedAt + duration({days: t.refund_due_days}) AS due, r.id AS id,
@@ -41,7 +41,7 @@ CALL (now, t, tier, afterDue) {
       now - duration({days: t.case_follow_up_days + t.queue_days}))
     AND (afterDue IS NULL OR k.openedAt + duration({days: t.case_follow_up_days}) > afterDue
       OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
-    AND k.status IN ['open', 'pending']
+    AND k.status IN ['open', 'pending'] AND ($__brands IS NULL OR EXISTS { MATCH (k)<-[:OPENED]-(:Customer)-[:OF_BRAND]->(kbrand:Brand) WHERE kbrand.id IN $__brands })
     AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
       WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }
   WITH k, t ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
@@ -57,4 +57,4 @@ ORDER BY key, id LIMIT $limit
 WITH {customer: c, subject: subject, due: due, id: id, reason: reason, action: action,
   detail: detail, key: key, priority: duration.inSeconds(key, now).hours} AS root
  RETURN {n: {k0: COLLECT { WITH root.customer AS n1 WITH * LIMIT 1 RETURN {k0: n1.id, k1: n1.name, k2: n1.tier} }[0], k1: root.reason, k2: root.action, k3: root.detail, k4: root.priority, k5: COLLECT { WITH root.subject AS n2 WITH n2, [l IN labels(n2) WHERE l IN ['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']][0] AS n2_type WITH * LIMIT 1 RETURN {k0: toLower(n2_type), k1: n2.id} }[0]}, c: [toString(root.key), root.id]} AS result
-// parameters: __counted, __now, __t, afterId, afterKey, limit, reasons
+// parameters: __brands, __counted, __now, __t, afterId, afterKey, limit, reasons
