@@ -32,6 +32,8 @@ SLOT = struct.Struct("<Qq")
 PROBES = 16
 #: Seconds to wait for the lock before failing open (see ``RateLimiter.check``).
 LOCK_TIMEOUT = 1.0
+#: Seconds a process stops waiting for the lock after it once failed to get it.
+FAIL_OPEN_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class RateLimiter:
         self._lock = multiprocessing.get_context("fork").Lock()
         self._lock_timeout = lock_timeout
         self._salt = os.urandom(16)  # fingerprints nobody outside can aim at one probe window
-        self._failing_open = False
+        self._open_until = 0.0  # time.monotonic() before which checks do not wait for it
 
     @classmethod
     def shared(cls, slots: int = 4096) -> RateLimiter:
@@ -84,8 +86,8 @@ class RateLimiter:
         Linux (per boot, not per process), so forked workers compare each other's times.
 
         Fails open (allowed, remaining 0) when the lock is not had in ``lock_timeout``
-        seconds: a worker was killed holding it, and it will not come back. Logged once;
-        from then on this process no longer waits for it (restart the instance).
+        seconds (a worker killed holding it, or one stalled that long): logged, and for
+        ``FAIL_OPEN_SECONDS`` this process does not wait for it; then it tries again.
         """
         if limit <= 0:
             return UNLIMITED
@@ -97,7 +99,9 @@ class RateLimiter:
         interval = max(1, round(period * NS) // limit)
         burst = interval * limit
         fingerprint = self._fingerprint(key_id)
-        if self._failing_open or not self._lock.acquire(timeout=self._lock_timeout):
+        if time.monotonic() < self._open_until or not self._lock.acquire(
+            timeout=self._lock_timeout
+        ):
             self._fail_open()
             return Decision(allowed=True, limit=limit, remaining=0, reset=0, retry_after=0)
         try:
@@ -144,13 +148,15 @@ class RateLimiter:
         return (oldest if free is None else free), now_ns
 
     def _fail_open(self) -> None:
-        if not self._failing_open:
-            self._failing_open = True
+        if time.monotonic() >= self._open_until:
+            self._open_until = time.monotonic() + FAIL_OPEN_SECONDS
             log.error(
                 "rate limiter lock not acquired in %g s (a worker died holding it?): "
-                "rate limits are off in process %d until the instance restarts",
+                "rate limits are off in process %d for %g s (restart the instance if this "
+                "repeats)",
                 self._lock_timeout,
                 os.getpid(),
+                FAIL_OPEN_SECONDS,
             )
 
 

@@ -244,9 +244,22 @@ def test_it_fails_open_once_a_process_died_holding_the_lock(
     # when
     with caplog.at_level(logging.ERROR, logger="ctxapi.ratelimit"):
         decisions = spend(limiter, "key-a", 3, limit=1, now=NOW)
-    # then requests pass rather than hang, and the log says why, once
+    # then requests pass rather than hang, and the log says why, once for the cool-down
     assert {d.allowed for d in decisions} == {True}
     assert [r.getMessage() for r in caplog.records if "lock" in r.getMessage()] == [
         f"rate limiter lock not acquired in 0.05 s (a worker died holding it?): rate limits "
-        f"are off in process {os.getpid()} until the instance restarts"
+        f"are off in process {os.getpid()} for 30 s (restart the instance if this repeats)"
     ]
+
+
+def test_a_lock_held_too_long_once_does_not_switch_limits_off_for_good() -> None:
+    # given a limiter whose lock was once held past the timeout (a stalled worker)
+    limiter = RateLimiter(slots=64, lock_timeout=0.05)
+    limiter._lock.acquire()
+    assert spend(limiter, "key-a", 1, limit=1, now=NOW)[0].allowed  # failed open
+    limiter._lock.release()
+    # when the cool-down is over
+    limiter._open_until = 0.0
+    decisions = spend(limiter, "key-a", 2, limit=1, now=NOW)
+    # then the budget counts again
+    assert [d.allowed for d in decisions] == [True, False]

@@ -38,7 +38,9 @@ class AuditLog:
         entry = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
         line = orjson.dumps(entry | fields, option=orjson.OPT_SORT_KEYS) + b"\n"
         try:
-            os.write(self._file(), line)
+            descriptor, written = self._file(), 0
+            while written < len(line):  # a short write (a full disk) is finished or fails
+                written += os.write(descriptor, line[written:])
         except OSError as error:
             raise AuditUnavailable(f"the audit log {self.path} cannot be written") from error
         if self.echo:
@@ -46,11 +48,16 @@ class AuditLog:
             sys.stdout.flush()
 
     def _file(self) -> int:
+        """The log's descriptor, opened again when the file was rotated away (removed)."""
         with self._lock:
+            if self._fd is not None and os.fstat(self._fd).st_nlink == 0:
+                os.close(self._fd)
+                self._fd = None
             if self._fd is None:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
                 self._fd = os.open(self.path, flags, 0o600)
+                os.fchmod(self._fd, 0o600)  # a file made by an older version, or by hand
             return self._fd
 
     def close(self) -> None:
@@ -73,8 +80,22 @@ def tail(path: Path, lines: int) -> list[dict[str, Any]]:
             file.seek(start)
             data = file.read(end - start) + data
             end = start
-    records = [orjson.loads(line) for line in data.splitlines() if line.strip()]
+    complete = data.splitlines()
+    if end > 0:  # the read began inside a line: not a whole record
+        complete = complete[1:]
+    records = [record for record in map(_parse, complete) if record is not None]
     return records[-lines:] if lines else []
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    """One record; after a record torn by a crash mid-write, the one appended to it."""
+    try:
+        return orjson.loads(line)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:
+        start = line.rfind(b'{"at":')  # keys are sorted: every record begins so
+        if start > 0:
+            return _parse(line[start:])
+        return None
 
 
 def follow(path: Path, poll: float = 0.5) -> Iterator[dict[str, Any]]:
@@ -92,7 +113,8 @@ def follow(path: Path, poll: float = 0.5) -> Iterator[dict[str, Any]]:
             pending += chunk
             *complete, pending = pending.split(b"\n")
             for line in complete:
-                if line.strip():
-                    yield orjson.loads(line)
+                record = _parse(line)
+                if record is not None:
+                    yield record
         else:
             time.sleep(poll)

@@ -113,10 +113,10 @@ def keys_create(
     chosen = _scopes(scopes)
     with _store() as (store, audit):
         secret, info = store.create(name, chosen, None if all_brands else list(brands), rate_limit)
+        if not quiet:
+            click.echo("Created " + _describe(info) + ".")
+        _show_secret(secret, quiet)  # first: the key exists whatever the audit log says
         _noted(audit, "key.create", info)
-    if not quiet:
-        click.echo("Created " + _describe(info) + ".")
-    _show_secret(secret, quiet)
 
 
 @keys.command("list")
@@ -162,10 +162,10 @@ def keys_rotate(name: str, grace: int, quiet: bool) -> None:
     """Give the key NAME a new secret; the old one stops working (after --grace seconds)."""
     with _store() as (store, audit):
         secret, info = store.rotate(name, grace)
+        if not quiet:
+            click.echo(f"Rotated {info.name} ({info.id}).")
+        _show_secret(secret, quiet)  # first: the old key is gone whatever the audit log says
         _noted(audit, "key.rotate", info)
-    if not quiet:
-        click.echo(f"Rotated {info.name} ({info.id}).")
-    _show_secret(secret, quiet)
 
 
 @click.group()
@@ -201,6 +201,9 @@ def with_development_key(settings: configuration.Settings, brand: str) -> config
     audit log echoed; without the demo brand in the graph, no key and a hint."""
     from ctxapi.db import Database
 
+    if not settings.uses_local_neo4j:
+        click.echo("No development key against NEO4J_URI: create one with `ctxapi keys create`.")
+        return replace(settings, audit_stdout=True)
     try:
         with closing(Database(settings)) as db:
             key = development_key(db, settings.home, brand)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from threading import Lock
 
-from ctxapi.access.keys import Access, KeyStore, Scope, fingerprint
+from ctxapi.access.keys import Access, KeyStore, Scope, fingerprint, looks_like_key
 from ctxapi.graphql.errors import ClientError, ErrorCode
 
 #: How many keys a process remembers (found or not) before it forgets the oldest half.
@@ -61,6 +61,8 @@ class Authenticator:
             raise Unauthenticated(
                 "the Authorization header must read Bearer ctx_live_…", given=True
             )
+        if not looks_like_key(key.strip()):
+            raise Unauthenticated("the API key is not valid (unknown or revoked)", given=True)
         access = self._lookup(key.strip())
         if access is None:
             raise Unauthenticated("the API key is not valid (unknown or revoked)", given=True)

@@ -171,8 +171,12 @@ class KeyStore:
         """A new key named ``name``: its secret (shown once) and what is stored of it."""
         if not name.strip():
             raise KeyStoreError("a key needs a name")
+        if name.startswith("key_"):
+            raise KeyStoreError("names starting with key_ are kept for key ids")
         if not scopes:
             raise KeyStoreError("a key needs at least one scope")
+        if Scope.PII_READ in scopes and Scope.CONTEXT_READ not in scopes:
+            scopes = [*scopes, Scope.CONTEXT_READ]  # reading PII is reading context
         if brands is not None:
             if not brands:
                 raise KeyStoreError("give --brand at least once, or --all-brands")
@@ -282,7 +286,8 @@ def development_key(db: Database, home: Path, brand: str = "northwind") -> str:
     except KeyStoreError:  # made by an earlier run whose secret is lost: a new secret
         secret, _ = store.rotate(DEVELOPMENT_KEY)
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(descriptor, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(secret + "\n")
     return secret

@@ -25,3 +25,16 @@ def of_brands(path: LiteralString, brand: LiteralString) -> LiteralString:
 def in_brands(customer: LiteralString) -> LiteralString:
     """True when the customer bound to ``customer`` is of the key's brands."""
     return of_brands("(" + customer + ")", customer + "brand")
+
+
+def owns(owner: LiteralString, thing: LiteralString) -> LiteralString:
+    """True when ``thing`` is a product (shared by every brand) or belongs to the customer
+    ``owner``: their order, parcel, return, case, contact or feedback. Links between records
+    (a contact's case, what it was about, what feedback rates) pass through it, so a link to
+    another customer's record, which a loader mistake could make, never shows that record."""
+    return (
+        "(" + thing + ":Product"
+        " OR EXISTS { MATCH (" + owner + ")-[:PLACED|OPENED|HAD|GAVE]->(" + thing + ") }"
+        " OR EXISTS { MATCH (" + owner + ")-[:PLACED]->(:Order)-[:SHIPPED_AS]->(" + thing + ") }"
+        " OR EXISTS { MATCH (" + owner + ")-[:PLACED]->(:Order)<-[:RETURNS]-(" + thing + ") })"
+    )

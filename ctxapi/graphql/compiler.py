@@ -74,7 +74,11 @@ class _Compiler:
         self.fields = registry(schema).fields
         self.budget = budget or Budget(settings.limits)
         brands = None if access.brands is None else list(access.brands)
-        self.params: dict[str, Any] = {"__counted": COUNTED_STATUSES, "__brands": brands}
+        self.params: dict[str, Any] = {
+            "__counted": COUNTED_STATUSES,
+            "__brands": brands,
+            "__pii": access.unmasked,
+        }
         self.variables = 0
         self.values = 0
         #: The personal fields selected ("Identity.value" …), and how many times.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import graphene
 
 from ctxapi.graphql import enums
+from ctxapi.graphql.brand_scope import owns
 from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Reference
 from ctxapi.model import RATES_LABELS
@@ -27,7 +28,8 @@ class Feedback(graphene.ObjectType):
     )
     rates = many(
         Reference,
-        "MATCH ({v})-[:RATES]->({c})"
+        "MATCH ({v})-[:RATES]->({c}) MATCH ({v}who:Customer)-[:GAVE]->({v})"
+        " WHERE " + owns("{v}who", "{c}") + ""
         " WITH {c}, [l IN labels({c}) WHERE l IN " + RATES_LABELS + "][0] AS {c}_type",
         binds=("type",),
         description="The interaction, case, order or product rated.",

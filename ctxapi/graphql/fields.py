@@ -150,9 +150,10 @@ _CONTEXT_READ = re.compile(r"\$(__\w+)")
 #: What the compiler fills from the request's settings for fragments that declare ``needs``:
 #: the clock, the thresholds map, the number of sentiment points.
 CONTEXT_PARAMETERS = ("__now", "__t", "__points")
-#: What every query gets: the order statuses that count as purchases, and the brands of the
-#: request's key (null: every brand), which every fragment that reaches a customer checks.
-ALWAYS_PROVIDED = ("__counted", "__brands")
+#: What every query gets: the order statuses that count as purchases, the brands of the
+#: request's key (null: every brand), which every fragment that reaches a customer checks,
+#: and whether the key may read personal data unmasked.
+ALWAYS_PROVIDED = ("__counted", "__brands", "__pii")
 
 
 def connection_node(type_: GraphQLObjectType) -> GraphQLObjectType | None:

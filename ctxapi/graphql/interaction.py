@@ -5,6 +5,7 @@ from __future__ import annotations
 import graphene
 
 from ctxapi.graphql import enums
+from ctxapi.graphql.brand_scope import owns
 from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Reference
 from ctxapi.model import ABOUT_LABELS
@@ -63,11 +64,15 @@ class Interaction(graphene.ObjectType):
         description="The identifier it came through.",
     )
     case = many(
-        lambda: Case, "MATCH ({v})-[:PART_OF]->({c}:Case)", description="The case it belongs to."
+        lambda: Case,
+        "MATCH ({v})-[:PART_OF]->({c}:Case) MATCH ({v}who:Customer)-[:HAD]->({v})"
+        " WHERE " + owns("{v}who", "{c}"),
+        description="The case it belongs to.",
     )
     about = many(
         graphene.List(graphene.NonNull(Reference)),
-        "MATCH ({v})-[:ABOUT]->({c})"
+        "MATCH ({v})-[:ABOUT]->({c}) MATCH ({v}who:Customer)-[:HAD]->({v})"
+        " WHERE " + owns("{v}who", "{c}") + ""
         " WITH {c}, [l IN labels({c}) WHERE l IN " + ABOUT_LABELS + "][0] AS {c}_type",
         order=("{c}_type", "{c}.id"),
         binds=("type",),
@@ -87,14 +92,15 @@ class Case(graphene.ObjectType):
     resolved_at = value(DateTime, "toString({v}.resolvedAt)", description="Resolved at.")
     channels = value(
         graphene.List(graphene.NonNull(enums.Channel)),
-        "COLLECT { MATCH ({v})<-[:PART_OF]-(i:Interaction)"
+        "COLLECT { MATCH ({v})<-[:PART_OF]-(i:Interaction)<-[:HAD]-(:Customer)-[:OPENED]->({v})"
         " WITH DISTINCT i.channel AS channel ORDER BY channel RETURN channel }",
         required=True,
         description="The channels its contacts used, alphabetically.",
     )
     contacts = many(
         graphene.List(graphene.NonNull(Interaction)),
-        "MATCH ({v})<-[:PART_OF]-({c}:Interaction)",
+        # only the contacts of the case's own customer (brand_scope.owns)
+        "MATCH ({v})<-[:PART_OF]-({c}:Interaction)<-[:HAD]-(:Customer)-[:OPENED]->({v})",
         order=("{c}.occurredAt", "{c}.id"),
         required=True,
         description="Its contacts, newest first.",

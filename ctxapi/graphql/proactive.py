@@ -84,6 +84,7 @@ CALL (now, t, tier, afterDue) {
     + of_brands("(k)<-[:OPENED]-(:Customer)", "kbrand")
     + """
     AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
+        <-[:HAD]-(:Customer)-[:OPENED]->(k)
       WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }
   WITH k, t ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
   MATCH (k)<-[:OPENED]-(c:Customer)

@@ -31,7 +31,7 @@ CALL ({v}) {
       WHERE k.openedAt >= since OR k.status IN """
     + OPEN_CASES
     + """
-      WITH k, COLLECT { MATCH (k)<-[:PART_OF]-(i:Interaction)
+      WITH k, COLLECT { MATCH (k)<-[:PART_OF]-(i:Interaction)<-[:HAD]-(cu)
         WITH i ORDER BY i.occurredAt, i.id RETURN i } AS contacts
       RETURN {node: k, open: k.status IN """
     + OPEN_CASES

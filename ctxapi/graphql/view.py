@@ -142,7 +142,9 @@ class GraphQLView:
                 message = "GraphiQL is off in production (CTXAPI_ENV=production)."
                 body = {"errors": [{"message": message, "extensions": {"code": "NOT_FOUND"}}]}
                 return self._respond(body, JSON, 404)
-            return graphiql_page(state.settings.graphiql_key)
+            # A key in the page only for a server on loopback: anyone who can load it has it.
+            loopback = state.settings.host in ("127.0.0.1", "localhost", "::1")
+            return graphiql_page(state.settings.graphiql_key if loopback else "")
         try:
             g.access = state.auth.authenticate(request.headers.get("Authorization"))
         except Unauthenticated as error:

@@ -43,6 +43,7 @@ CALL (now, t, tier, afterDue) {
       OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
     AND k.status IN ['open', 'pending'] AND ($__brands IS NULL OR EXISTS { MATCH (k)<-[:OPENED]-(:Customer)-[:OF_BRAND]->(kbrand:Brand) WHERE kbrand.id IN $__brands })
     AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(i:Interaction {direction: 'outbound'})
+        <-[:HAD]-(:Customer)-[:OPENED]->(k)
       WHERE i.occurredAt >= now - duration({days: t.case_follow_up_days}) }
   WITH k, t ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
   MATCH (k)<-[:OPENED]-(c:Customer)
@@ -57,4 +58,4 @@ ORDER BY key, id LIMIT $limit
 WITH {customer: c, subject: subject, due: due, id: id, reason: reason, action: action,
   detail: detail, key: key, priority: duration.inSeconds(key, now).hours} AS root
  RETURN {n: {k0: COLLECT { WITH root.customer AS n1 WITH * LIMIT 1 RETURN {k0: n1.id, k1: n1.name, k2: n1.tier} }[0], k1: root.reason, k2: root.action, k3: root.detail, k4: root.priority, k5: COLLECT { WITH root.subject AS n2 WITH n2, [l IN labels(n2) WHERE l IN ['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']][0] AS n2_type WITH * LIMIT 1 RETURN {k0: toLower(n2_type), k1: n2.id} }[0]}, c: [toString(root.key), root.id]} AS result
-// parameters: __brands, __counted, __now, __t, afterId, afterKey, limit, reasons
+// parameters: __brands, __counted, __now, __pii, __t, afterId, afterKey, limit, reasons
