@@ -176,6 +176,8 @@ class Server:
             "CTXAPI_WORKERS": str(workers),
             # Insights and the queue are computed for the day the generated data ends on.
             "CTXAPI_NOW": AS_OF.isoformat(),
+            # Its PII reads are audited, like any server's, into the benchmark's folder.
+            "CTXAPI_AUDIT_LOG": str(default_home() / "bench" / "audit.jsonl"),
         }
         command = [CTXAPI, "serve"]
         if tree is not None:
@@ -271,9 +273,13 @@ def drive(call: Callable[[str], bool], keys: list[str], concurrency: int) -> dic
     return summarize(latencies, time.perf_counter() - started, errors)
 
 
-def graphql_poster(server: Server) -> Callable[[str, dict[str, Any]], tuple[int, bytes] | None]:
-    """POST a GraphQL request over one keep-alive connection per thread; None if it failed."""
+def graphql_poster(
+    server: Server, auth: str | None = None
+) -> Callable[[str, dict[str, Any]], tuple[int, bytes] | None]:
+    """POST a GraphQL request over one keep-alive connection per thread; None if it failed.
+    ``auth``: an Authorization header instead of the server's key."""
     local = threading.local()
+    headers = server.headers | ({"Authorization": auth} if auth else {})
 
     def post(query: str, variables: dict[str, Any]) -> tuple[int, bytes] | None:
         connection = getattr(local, "connection", None)
@@ -284,7 +290,7 @@ def graphql_poster(server: Server) -> Callable[[str, dict[str, Any]], tuple[int,
             server.connections.append(connection)  # keep-alive: closed when the server stops
         body = orjson.dumps({"query": query, "variables": variables})
         try:
-            connection.request("POST", "/graphql", body, server.headers)
+            connection.request("POST", "/graphql", body, headers)
             response = connection.getresponse()
             return response.status, response.read()
         except (OSError, http.client.HTTPException):
@@ -294,9 +300,11 @@ def graphql_poster(server: Server) -> Callable[[str, dict[str, Any]], tuple[int,
     return post
 
 
-def http_caller(server: Server, query: str, **variables: Any) -> Callable[[str], bool]:
-    """Send ``query`` for one customer's email (plus ``variables``)."""
-    post = graphql_poster(server)
+def http_caller(
+    server: Server, query: str, auth: str | None = None, **variables: Any
+) -> Callable[[str], bool]:
+    """Send ``query`` for one customer's email (plus ``variables``), with ``auth`` if given."""
+    post = graphql_poster(server, auth)
 
     def call(email: str) -> bool:
         answer = post(query, {"email": email, **variables})

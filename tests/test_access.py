@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from graphql import GraphQLSchema
 
 from ctxapi import create_app
+from ctxapi.access import guard
 from ctxapi.access.audit import AuditLog, tail
 from ctxapi.access.keys import KeyStore, Scope
 from ctxapi.cli import cli
@@ -125,7 +126,10 @@ def agent_app(settings: Settings, tmp_path: Path) -> Any:
     # (the whole context through every entry point selects more lists than a client may)
     roomy = Limits(max_lists=200, max_rows=1_000_000, max_fields=2000)
     audit = str(tmp_path / "audit.jsonl")
-    return create_app(replace(settings, clock=NOW, audit_log=audit, limits=roomy))
+    # (and Neo4j plans such a document cold in over 10 s on a busy host: this is no timeout test)
+    return create_app(
+        replace(settings, clock=NOW, audit_log=audit, limits=roomy, query_timeout=120)
+    )
 
 
 def _as(app: Any, key: str) -> FlaskClient:
@@ -195,6 +199,27 @@ def test_no_key_a_wrong_key_and_a_revoked_key_are_401_with_a_challenge(
 
 def _hint(info: Any, key: str) -> bool:
     return bool(key.startswith(info.hint))
+
+
+def test_made_up_keys_never_push_a_real_key_out_of_the_cache(
+    sisters: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a small cache that knows one real key
+    monkeypatch.setattr(guard, "CACHE_SIZE", 10)
+    authenticator = guard.Authenticator(KeyStore(sisters), ttl=600)
+    key = _key(sisters, [Scope.CONTEXT_READ], ["northwind"])
+    name = authenticator.authenticate("Bearer " + key).name
+    # when a flood of made-up keys is checked, and then the real key is revoked in Neo4j
+    for n in range(25):
+        with pytest.raises(guard.Unauthenticated):
+            authenticator.authenticate("Bearer ctx_live_" + f"{n:040d}")
+    KeyStore(sisters).revoke(name)
+    # then the real key is still answered from the cache (revocation waits for its time to
+    # live, as documented): the flood did not evict it, nor send it back to Neo4j
+    assert authenticator.authenticate("Bearer " + key).name == name
+    authenticator.forget()
+    with pytest.raises(guard.Unauthenticated):
+        authenticator.authenticate("Bearer " + key)
 
 
 def test_neo4j_keeps_a_hash_of_a_key_never_the_key(sisters: Database) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from threading import Lock
+from typing import Any
 
 from ctxapi.access.keys import Access, KeyStore, Scope, fingerprint, looks_like_key
 from ctxapi.graphql.errors import ClientError, ErrorCode
 
-#: How many keys a process remembers (found or not) before it forgets the oldest half.
+#: How many keys a process remembers, found and not found apart (so a flood of made-up keys
+#: never pushes out the real ones), before it forgets the oldest half of that kind.
 CACHE_SIZE = 10_000
 
 
@@ -49,7 +51,8 @@ class Authenticator:
     def __init__(self, store: KeyStore, ttl: float) -> None:
         self.store = store
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, Access | None]] = {}
+        self._found: dict[str, tuple[float, Access]] = {}
+        self._unknown: dict[str, float] = {}
         self._lock = Lock()
 
     def authenticate(self, header: str | None) -> Access:
@@ -72,19 +75,32 @@ class Authenticator:
         digest = fingerprint(key)
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+            found, unknown = self._found.get(digest), self._unknown.get(digest, 0.0)
+        if found is not None and found[0] > now:
+            return found[1]
+        if unknown > now:
+            return None
         self.store.db.unless_away()  # an outage answers 503 at once, not after a wait
         access = self.store.find(key)
         with self._lock:
-            if len(self._cache) >= CACHE_SIZE:
-                for stale in list(self._cache)[: CACHE_SIZE // 2]:
-                    del self._cache[stale]
-            self._cache[digest] = (now + self.ttl, access)
+            if access is None:
+                _bounded(self._unknown)[digest] = now + self.ttl
+                self._found.pop(digest, None)
+            else:
+                _bounded(self._found)[digest] = (now + self.ttl, access)
+                self._unknown.pop(digest, None)
         return access
 
     def forget(self) -> None:
         """Drop every cached answer (tests, and an operator's revocation in this process)."""
         with self._lock:
-            self._cache.clear()
+            self._found.clear()
+            self._unknown.clear()
+
+
+def _bounded(cache: dict[str, Any]) -> dict[str, Any]:
+    """``cache`` with room for one more: its oldest half forgotten when full."""
+    if len(cache) >= CACHE_SIZE:
+        for stale in list(cache)[: CACHE_SIZE // 2]:
+            del cache[stale]
+    return cache
