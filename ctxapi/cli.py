@@ -14,17 +14,11 @@ import orjson
 
 from ctxapi import config as configuration
 from ctxapi.access.commands import audit, keys
+from ctxapi.commandline import settings as _settings
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
     from flask import Flask
-
-
-def _settings() -> configuration.Settings:
-    try:
-        return configuration.from_env()
-    except configuration.ConfigError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @contextmanager

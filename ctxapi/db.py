@@ -128,6 +128,11 @@ class Database:
         """Whether the last word on Neo4j was that it is not there (DatabaseUnreachable)."""
         return self._away
 
+    @property
+    def settling(self) -> bool:
+        """Away, or back with committed queries still held for warming."""
+        return self._away or bool(self._flights)
+
     def _available(self, available: bool) -> None:
         """Record whether Neo4j is there; on a change, tell the listeners, in order."""
         with self._notify:

@@ -25,16 +25,10 @@ from ctxapi.access.keys import (
     Scope,
     development_key,
 )
+from ctxapi.commandline import settings as _settings
 
 DEFAULT_RATE_LIMIT = 600
 _SCOPES = "\n".join(f"  {scope.value:<19} {meaning}" for scope, meaning in SCOPE_MEANINGS.items())
-
-
-def _settings() -> configuration.Settings:
-    try:
-        return configuration.from_env()
-    except configuration.ConfigError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @contextmanager

@@ -13,7 +13,13 @@ from typing import Any
 
 from ctxapi.access.keys import Access, KeyStore, Scope, fingerprint, looks_like_key
 from ctxapi.graphql.errors import ClientError, ErrorCode
+from ctxapi.unavailable import DatabaseUnavailable, QueryTimedOut
 
+#: While Neo4j is away or warming up after a restart, a key found this many seconds past its
+#: cache time is still trusted: its request goes on to its own query (which answers 503 at
+#: once while Neo4j is away) instead of waiting on a look-up that a starting Neo4j accepts
+#: and does not answer. A revocation made just before an outage may so wait this much longer.
+STALE_SECONDS = 60.0
 #: How many keys a process remembers, found and not found apart (so a flood of made-up keys
 #: never pushes out the real ones), before it forgets the oldest half of that kind.
 CACHE_SIZE = 10_000
@@ -80,8 +86,16 @@ class Authenticator:
             return found[1]
         if unknown > now:
             return None
-        self.store.db.unless_away()  # an outage answers 503 at once, not after a wait
-        access = self.store.find(key)
+        database = self.store.db
+        if found is not None and found[0] + STALE_SECONDS > now and database.settling:
+            return found[1]
+        database.unless_away()  # an outage answers 503 at once, not after a wait
+        # Back from an outage: no longer than a held query waits for its plan.
+        timeout = self.store.db.settings.warming_wait if database.settling else None
+        try:
+            access = self.store.find(key, timeout=timeout)
+        except QueryTimedOut:
+            raise DatabaseUnavailable("the key check did not finish in time") from None
         with self._lock:
             if access is None:
                 _bounded(self._unknown)[digest] = now + self.ttl

@@ -224,11 +224,12 @@ class KeyStore:
             raise KeyStoreError(f"no active key named {name!r}")
         return secret, _info(found[0]["k"])
 
-    def find(self, key: str) -> Access | None:
-        """The access of an active key, or None (unknown, revoked, or rotated away)."""
+    def find(self, key: str, timeout: float | None = None) -> Access | None:
+        """The access of an active key, or None (unknown, revoked, or rotated away); waits
+        ``timeout`` seconds at most (Database.read)."""
         if not looks_like_key(key):
             return None
-        rows = self.db.read(_FIND, {"hash": fingerprint(key)})
+        rows = self.db.read(_FIND, {"hash": fingerprint(key)}, timeout=timeout)
         if not rows:
             return None
         row = rows[0]
