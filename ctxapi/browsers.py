@@ -9,14 +9,15 @@ balancers and orchestrators (``EXEMPT_PATHS``), which often address a server by 
 CORS is off unless ``Settings.cors_origins`` lists origins: only their pages may read the
 API's answers. Credentials (cookies) are never allowed: clients send an ``Authorization:
 Bearer`` API key. Preflights are answered before any other hook, authentication included
-(browsers send them without the Authorization header); only the Host check comes first.
+(browsers send them without the Authorization header); only the request id and the Host
+check come first.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, request
 
 from ctxapi import http
 from ctxapi.config import Settings
@@ -38,10 +39,12 @@ _HOST = re.compile(r"(?:\[(?P<ipv6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9_.-]+))(?::[0-
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Check the Host of every request but the probes, then answer CORS preflights, before
-    every other ``before_request`` hook; add the CORS headers to every response."""
+    """Check the Host of every request but the probes, then answer CORS preflights, right
+    after the request gets its id (ctxapi.http, which must be set up first) and before
+    anything else; add the CORS headers to every response."""
     rules = BrowserRules(settings)
-    app.before_request_funcs.setdefault(None, [])[0:0] = [rules.check_host, rules.preflight]
+    app.before_request(rules.check_host)
+    app.before_request(rules.preflight)
     app.after_request(rules.cors_headers)
 
 
@@ -72,15 +75,18 @@ class BrowserRules:
         """400 for a request whose Host is not allowed (DNS rebinding), unless it is a probe."""
         if request.path in EXEMPT_PATHS or self.host_allowed(request.host):
             return None
-        return refusal(400, "BAD_REQUEST", "Host header not allowed; set CTXAPI_ALLOWED_HOSTS")
+        return http.error_response(
+            400, "BAD_REQUEST", "Host header not allowed; set CTXAPI_ALLOWED_HOSTS"
+        )
 
     def preflight(self) -> Response | None:
         """A CORS preflight: 204 with what the API accepts for a listed origin, else 403."""
         if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
             return None
         if request.headers.get("Origin") not in self.origins:
-            return refusal(403, "FORBIDDEN", "Origin not allowed; set CTXAPI_CORS_ORIGINS")
-        ensure_request_id()
+            return http.error_response(
+                403, "FORBIDDEN", "Origin not allowed; set CTXAPI_CORS_ORIGINS"
+            )
         response = Response(status=204)
         response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
         response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
@@ -107,20 +113,3 @@ def host_name(host: str) -> str:
     if match is None:
         return ""
     return match["ipv6"] or match["name"].rstrip(".")
-
-
-def refusal(status: int, code: str, message: str) -> Response:
-    """An error in the app's shape (ctxapi.http)."""
-    ensure_request_id()
-    response = jsonify(
-        errors=[{"message": message, "extensions": {"code": code}}],
-        extensions={"requestId": g.request_id},
-    )
-    response.status_code = status
-    return response
-
-
-def ensure_request_id() -> None:
-    """Give the request its id (ctxapi.http) when a hook answers before the id's own hook."""
-    if "request_id" not in g:
-        http.assign_request_id()

@@ -41,13 +41,19 @@ def echo_request_id(response: Response) -> Response:
     return response
 
 
+def error_response(status: int, code: str, message: str) -> Response:
+    """One error in the shape of every error body: ``errors`` with a code, the request id."""
+    response = jsonify(
+        errors=[{"message": message, "extensions": {"code": code}}],
+        extensions={"requestId": g.get("request_id", "-")},
+    )
+    response.status_code = status
+    return response
+
+
 def http_error(error: HTTPException) -> Response:
     """Werkzeug's HTTP errors (404, 405, 413, …) as a BAD_REQUEST error, headers kept."""
-    response = jsonify(
-        errors=[{"message": error.description, "extensions": {"code": "BAD_REQUEST"}}],
-        extensions={"requestId": g.get("request_id")},
-    )
-    response.status_code = error.code or 500
+    response = error_response(error.code or 500, "BAD_REQUEST", error.description or "")
     for name in ("Allow", "Retry-After"):
         value = error.get_response().headers.get(name)
         if value:
@@ -59,17 +65,7 @@ def unexpected(error: Exception) -> Response:
     """Any other exception: logged with its traceback, answered as INTERNAL with the id."""
     request_id = g.get("request_id", "-")
     log.exception("request %s failed", request_id)
-    response = jsonify(
-        errors=[
-            {
-                "message": f"Internal error (request {request_id}).",
-                "extensions": {"code": "INTERNAL"},
-            }
-        ],
-        extensions={"requestId": request_id},
-    )
-    response.status_code = 500
-    return response
+    return error_response(500, "INTERNAL", f"Internal error (request {request_id}).")
 
 
 class Redact(logging.Filter):

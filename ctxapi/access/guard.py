@@ -91,7 +91,7 @@ class Authenticator:
             return found[1]
         database.unless_away()  # an outage answers 503 at once, not after a wait
         # Back from an outage: no longer than a held query waits for its plan.
-        timeout = self.store.db.settings.warming_wait if database.settling else None
+        timeout = database.settings.warming_wait if database.settling else None
         try:
             access = self.store.find(key, timeout=timeout)
         except QueryTimedOut:

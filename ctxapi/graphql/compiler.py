@@ -18,6 +18,7 @@ compiles its field the same way.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -291,16 +292,10 @@ def compile_entry(
     }
     for need in entry.needs:
         compiler.need(need)
-    if entry.kind == "list":
-        with compiler.budget.rows_of(arguments.get("first")):
+    if entry.kind in ("list", "one"):
+        rows = compiler.budget.rows_of(arguments.get("first")) if entry.kind == "list" else None
+        with rows or nullcontext():
             projection, how = compiler.projection(entry.target, "root", nodes)
-        text = entry.seek + " RETURN " + projection + " AS result"
-        params = compiler.params | params
-        return CompiledQuery(
-            response_key, name, text, params, entry, how, None, frozenset(compiler.pii)
-        )
-    if entry.kind == "one":
-        projection, how = compiler.projection(entry.target, "root", nodes)
         text = entry.seek + " RETURN " + projection + " AS result"
         params = compiler.params | params
         return CompiledQuery(
