@@ -1,4 +1,4 @@
-"""The graph's vocabulary: every closed set of values, money, and the status sets rules share.
+"""The graph's vocabulary: every closed set of values and the status sets rules share.
 
 The loader validates records against these sets, the API publishes them as GraphQL enums, the
 thresholds check tiers against them, and the Cypher fragments that need a set as a literal
@@ -11,7 +11,6 @@ stores (and what export files carry): ``Tier.VIP`` is stored as ``"vip"``.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import LiteralString
 
@@ -238,6 +237,7 @@ class ExperienceKind(Vocabulary):
     LATE_DELIVERY = "LATE_DELIVERY"
     DAMAGED_DELIVERY = "DAMAGED_DELIVERY"
     REFUSED_RETURN = "REFUSED_RETURN"
+    UNANSWERED_CONTACT = "UNANSWERED_CONTACT"
 
 
 class RiskFactorCode(Vocabulary):
@@ -255,6 +255,8 @@ class ActionKind(Vocabulary):
     """Something an agent should do (a next best action, or a proactive queue item's action)."""
 
     APOLOGIZE_AND_COMPENSATE = "APOLOGIZE_AND_COMPENSATE"
+    APOLOGIZE = "APOLOGIZE"
+    RECOVER_DETRACTOR = "RECOVER_DETRACTOR"
     PROACTIVE_DELIVERY_UPDATE = "PROACTIVE_DELIVERY_UPDATE"
     ESCALATE_TO_LIVE_AGENT = "ESCALATE_TO_LIVE_AGENT"
     ANSWER_OPEN_QUESTION = "ANSWER_OPEN_QUESTION"
@@ -276,7 +278,9 @@ class ProactiveReason(Vocabulary):
 #: by enum: members of different enums may share a value (UNRESOLVED_CASE, LOW, HIGH).
 MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
     ActionKind: {
-        "APOLOGIZE_AND_COMPENSATE": "A VIP with open negatives: apologize, compensate.",
+        "APOLOGIZE_AND_COMPENSATE": "A VIP with open negatives: apologize, offer the incentive.",
+        "APOLOGIZE": "Open negatives: apologize and say what happens next.",
+        "RECOVER_DETRACTOR": "A detractor answer nobody followed up: call back, close the loop.",
         "PROACTIVE_DELIVERY_UPDATE": "A parcel is late: tell them before they ask.",
         "ESCALATE_TO_LIVE_AGENT": "A hard case or failed bots: one senior agent owns it.",
         "ANSWER_OPEN_QUESTION": "An inbound question is still unanswered.",
@@ -299,13 +303,14 @@ MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
         "LATE_DELIVERY": "A parcel delivered after its promise, or not yet.",
         "DAMAGED_DELIVERY": "A parcel that arrived damaged.",
         "REFUSED_RETURN": "A return that was refused.",
+        "UNANSWERED_CONTACT": "An inbound contact with no response after it.",
     },
     RiskFactorCode: {
         "OPEN_NEGATIVES": "Negative experiences not yet made good.",
         "DETRACTOR": "The latest NPS answer is a detractor.",
-        "SENTIMENT": "Sentiment is negative now, or worsening.",
+        "SENTIMENT": "Sentiment is negative now, or worsening into negative.",
         "EFFORT": "Getting help has been hard.",
-        "LAPSED": "No order for lapsed_days.",
+        "LAPSED": "No order for lapsed_days (heavier for a VIP).",
         "COOLING": "No order for half of lapsed_days.",
     },
     SentimentDirection: {
@@ -403,44 +408,3 @@ MAY_FALL_DUE: dict[LiteralString, LiteralString] = {
 def may_fall_due(label: LiteralString, node: LiteralString) -> LiteralString:
     """The condition under which a ``label`` node, bound as ``node``, may still fall due."""
     return MAY_FALL_DUE[label].replace("x.", node + ".")
-
-
-# -- money ------------------------------------------------------------------------------------
-# ISO 4217 currencies whose minor unit is not 1/100.
-_MINOR_DIGITS = {
-    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "PYG": 0, "UGX": 0, "XAF": 0, "XOF": 0,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
-}  # fmt: skip
-
-
-class MoneyError(ValueError):
-    """An amount that cannot be stored exactly; the message says why."""
-
-
-def minor_digits(currency: str) -> int:
-    """How many decimal places the currency's amounts have (2 for most)."""
-    return _MINOR_DIGITS.get(currency, 2)
-
-
-def to_minor_units(amount: str, currency: str) -> int:
-    """``"129.90", "EUR"`` → ``12990``; more decimals than the currency has is an error.
-
-    Money is stored as integer minor units beside its ISO 4217 currency, never as a float.
-    """
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise MoneyError(f"{amount!r} is not a decimal amount") from None
-    if not value.is_finite():
-        raise MoneyError(f"{amount!r} is not a decimal amount")
-    digits = minor_digits(currency)
-    scaled = value.scaleb(digits)
-    if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{amount!r} has more than {digits} decimals for {currency}")
-    return int(scaled)
-
-
-def format_minor_units(minor: int, currency: str) -> str:
-    """``12990, "EUR"`` → ``"129.90"`` (the inverse of to_minor_units)."""
-    digits = minor_digits(currency)
-    return f"{Decimal(minor).scaleb(-digits):.{digits}f}"

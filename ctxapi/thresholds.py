@@ -30,15 +30,38 @@ _TIERS = [t.value for t in Tier]
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each factor adds to the churn risk (the sum is capped at 1)."""
+    """The churn model's log-odds: what each signal adds (docs/insights.md, Churn risk).
 
-    open_negative: float = 0.2  # per open negative experience ...
-    open_negatives_max: float = 0.4  # ... up to this
-    detractor: float = 0.2  # the latest NPS answer in the window is a detractor
-    sentiment: float = 0.15  # sentiment is negative now, or worsening
-    effort: float = 0.15  # times the effort score (0 to 1)
-    lapsed: float = 0.2  # no order for lapsed_days
-    cooling: float = 0.1  # no order for half of lapsed_days
+    risk = 1 / (1 + exp(-(base + sum of the weights of the signals that hold)))
+    """
+
+    base: float = -2.2  # nothing known: a risk of 0.10
+    open_negative: float = 1.4  # per open negative experience ...
+    open_negatives_max: float = 2.8  # ... up to this
+    detractor: float = 1.6  # the latest NPS answer in the window is a detractor
+    sentiment: float = 1.5  # sentiment is negative now, or worsening into negative
+    effort: float = 2.8  # times the effort score (0 to 1)
+    lapsed: float = 0.9  # no order for lapsed_days
+    lapsed_vip: float = 1.6  # ... and the customer is a VIP
+    cooling: float = 0.5  # no order for half of lapsed_days
+
+
+@dataclass(frozen=True)
+class Priorities:
+    """Each next best action's priority (0 to 100): higher comes first."""
+
+    apologize_and_compensate: int = 100
+    delivery_update: int = 90  # a late parcel nobody has told the customer about
+    apologize: int = 85
+    escalate: int = 80
+    answer_question: int = 75
+    recover_detractor: int = 72
+    refund_overdue: int = 70
+    follow_up_case: int = 65
+    abandoned_cart: int = 60
+    delivery_update_again: int = 55  # told once, and the parcel is still not there
+    refund_due: int = 45
+    request_feedback: int = 30
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,8 @@ class Thresholds:
     vip_tiers: tuple[str, ...] = ("vip",)
     vip_lifetime_value: int = 200_000  # net of refunds, minor units (2,000.00)
     vip_orders_per_year: int = 8
+    value_currency: str = "EUR"  # lifetime value and vip_lifetime_value are in this currency
+    exchange_rates: dict[str, float] = field(default_factory=dict)  # 1 unit -> value_currency
     # Effort
     repeat_contact_days: int = 7
     effort_high: float = 0.5
@@ -67,12 +92,14 @@ class Thresholds:
     # Sentiment trend: the latest points, compared half against half
     sentiment_points: int = 6
     sentiment_change: float = 0.2
+    sentiment_min_points: int = 3  # fewer points: direction UNKNOWN
     negative_sentiment: float = -0.3
     # Churn risk
     lapsed_days: int = 180
-    risk_medium: float = 0.3
+    risk_medium: float = 0.3  # a probability: 1 / (1 + exp(-log-odds))
     risk_high: float = 0.6
     weights: Weights = field(default_factory=Weights)
+    priorities: Priorities = field(default_factory=Priorities)
     # Next best actions and the proactive queue
     refund_due_days: int = 5  # a received return should be refunded within this
     cart_days: int = 7  # an abandoned cart is worth a follow-up this long
@@ -81,10 +108,26 @@ class Thresholds:
     escalate_contacts: int = 3  # an open case with this many contacts ...
     escalate_switches: int = 2  # ... or this many channel switches ...
     escalate_self_service_failures: int = 2  # ... or bot failures in 30 days: escalate
+    delivery_update_days: int = 2  # an update sent this recently answers a late parcel
+    incentive_percent: int = 15  # a VIP's suggested incentive: this share of the order ...
+    incentive_default: int = 2000  # ... or this without an order (minor units) ...
+    incentive_max: int = 10000  # ... at most this (minor units of value_currency)
+    # How much the facts behind insights may hold (a busy customer costs the same as a quiet one)
+    contacts_cap: int = 200  # the latest contacts in the window
+    cases_cap: int = 50  # the latest cases opened in the window or still open
+    case_contacts_cap: int = 50  # the first contacts of each case
+    parcels_cap: int = 50  # the latest parcels promised or delivered in the window
+    returns_cap: int = 50  # the latest returns in the window or waiting for a refund
+    feedback_cap: int = 50  # the latest feedback answers
     # Shared context
     shared_problem_days: int = 30  # other customers' problem reports this recent count
     shared_order_days: int = 90  # for products the customer ordered this recently
     problem_sentiment: float = -0.3  # a contact at or below this reported a problem
+    # An order-level contact reports a problem with the order's products only on these topics
+    product_problem_topics: tuple[str, ...] = (
+        "damaged_item", "damaged_delivery", "defective", "faulty_item", "missing_item",
+        "wrong_item", "quality", "warranty", "product_issue", "product_safety",
+    )  # fmt: skip
     # Proactive queue
     queue_days: int = 14  # how far past its due time an item stays in the queue
     case_follow_up_days: int = 2  # an open case with no update sent this long is due
@@ -97,6 +140,7 @@ class Thresholds:
         """The thresholds as one Cypher map parameter (built once: settings never change)."""
         values = asdict(self)
         values["vip_tiers"] = list(self.vip_tiers)
+        values["product_problem_topics"] = list(self.product_problem_topics)
         values["queue_tiers"] = [
             {"tier": tier, "head_hours": self.tier_head_start_hours.get(tier, 0)} for tier in _TIERS
         ]
@@ -242,6 +286,54 @@ class _Table(ma.Nested):
         return super()._deserialize(value, attr, data, partial, **kwargs)
 
 
+class _Currency(_Setting):
+    """An ISO 4217 code such as EUR."""
+
+    expected = "a currency code such as EUR"
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
+        if not (isinstance(value, str) and len(value) == 3 and value.isalpha() and value.isupper()):
+            raise self.wrong(value)
+        return value
+
+
+class _Rates(_Setting):
+    """A table of currency -> how much one unit is worth in value_currency."""
+
+    expected = "a table"
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> dict[str, float]:
+        if not isinstance(value, dict):
+            raise self.wrong(value)
+        rates: dict[str, float] = {}
+        for currency, rate in value.items():
+            good = len(currency) == 3 and currency.isalpha() and currency.isupper()
+            if not good or type(rate) not in (int, float) or rate <= 0:
+                raise ValidationError(
+                    "takes currency = rate (a number > 0), e.g. GBP = 1.17;"
+                    f" got {currency} = {rate!r}"
+                )
+            rates[currency] = float(rate)
+        return rates
+
+
+class _Words(_Setting):
+    """A list of strings, loaded as a tuple."""
+
+    expected = "a list of strings"
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> tuple[str, ...]:
+        if not isinstance(value, list) or any(not isinstance(word, str) for word in value):
+            raise self.wrong(value)
+        return tuple(value)
+
+
 _BY_TYPE: dict[Any, type[_Setting]] = {int: _Int, float: _Float}
 
 
@@ -266,8 +358,13 @@ _THRESHOLDS = _schema(
     {
         "vip_tiers": _Tiers(),
         "sentiment_points": _Int(minimum=1),
+        "sentiment_min_points": _Int(minimum=2),
         "tier_head_start_hours": _TierHours(),
         "weights": _Table(_schema(Weights)),
+        "priorities": _Table(_schema(Priorities)),
+        "value_currency": _Currency(),
+        "exchange_rates": _Rates(),
+        "product_problem_topics": _Words(),
     },
 )
 

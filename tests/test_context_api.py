@@ -17,7 +17,7 @@ from ctxapi.cli import DEMO_DIR
 from ctxapi.config import PROJECT_ROOT, Settings
 from ctxapi.db import Database
 from ctxapi.graphql.schema import schema, sdl
-from ctxapi.model import format_minor_units, to_minor_units
+from ctxapi.money import format_minor_units, to_minor_units
 from ctxapi.seeding.generate import Generator
 from tests.api import data, query
 from tests.conftest import clear_graph, keyed

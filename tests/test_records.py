@@ -8,7 +8,7 @@ import pytest
 from marshmallow import ValidationError
 
 from ctxapi.config import PROJECT_ROOT
-from ctxapi.model import format_minor_units
+from ctxapi.money import format_minor_units
 from ctxapi.seeding.graph import RECORD_TYPES
 from ctxapi.seeding.records import (
     FeedbackRecord,

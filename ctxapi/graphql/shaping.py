@@ -12,7 +12,7 @@ from graphql import FieldNode
 
 from ctxapi.access.masking import mask
 from ctxapi.graphql.errors import ClientError
-from ctxapi.model import format_minor_units
+from ctxapi.money import format_minor_units
 
 
 # -- cursors -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from marshmallow import (
 )
 
 from ctxapi import model as m
+from ctxapi import money
 from ctxapi.identity import IdentityError, normalize
 
 
@@ -52,8 +53,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 def to_minor_units(amount: str, currency: str) -> int:
     """The model's ``to_minor_units``, its error as a marshmallow ValidationError."""
     try:
-        return m.to_minor_units(amount, currency)
-    except m.MoneyError as error:
+        return money.to_minor_units(amount, currency)
+    except money.MoneyError as error:
         raise ValidationError(str(error)) from None
 
 
