@@ -37,7 +37,7 @@ class Weights:
 
     base: float = -2.2  # nothing known: a risk of 0.10
     open_negative: float = 1.4  # per open negative experience ...
-    open_negatives_max: float = 2.8  # ... up to this
+    open_negatives_max: float = 2.2  # ... up to this
     detractor: float = 1.6  # the latest NPS answer in the window is a detractor
     sentiment: float = 1.5  # sentiment is negative now, or worsening into negative
     effort: float = 2.8  # times the effort score (0 to 1)
@@ -105,6 +105,7 @@ class Thresholds:
     cart_days: int = 7  # an abandoned cart is worth a follow-up this long
     question_days: int = 14  # an unanswered question is worth a follow-up this long
     feedback_request_days: int = 90  # ask for feedback on cases resolved this recently
+    detractor_days: int = 30  # call back a detractor whose answer is this recent
     escalate_contacts: int = 3  # an open case with this many contacts ...
     escalate_switches: int = 2  # ... or this many channel switches ...
     escalate_self_service_failures: int = 2  # ... or bot failures in 30 days: escalate

@@ -292,7 +292,7 @@ def test_filters_arguments_orders_and_needs_are_checked() -> None:
     assert "Part.late: reads $__now without needs=('__now',)" in message
 
 
-def test_the_served_schema_compiles_five_entries_over_191_fields() -> None:
+def test_the_served_schema_compiles_five_entries_over_140_fields() -> None:
     # given the API's schema (its registry was checked when it was built)
     specs = registry(schema.graphql_schema)
     # then
@@ -303,4 +303,5 @@ def test_the_served_schema_compiles_five_entries_over_191_fields() -> None:
         "searchCustomers",
         "proactiveQueue",
     }
-    assert sum(len(fields) for fields in specs.fields.values()) == 191
+    # (the types under judged fields are plain: the rules fill them, see ctxapi.rules)
+    assert sum(len(fields) for fields in specs.fields.values()) == 140

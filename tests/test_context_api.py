@@ -573,13 +573,15 @@ def test_the_demo_stories_get_the_actions_a_senior_agent_would_choose(
         [{"type": "CASE", "id": "CS-1001"}, {"type": "SHIPMENT", "id": "SH-1112"}],
     )
     assert sofia["churnRisk"]["level"] == "HIGH"
-    # the late parcel gets a proactive update
+    # the late parcel gets a proactive update, then an apology for it and the earlier late one
     assert [(a["kind"], a["about"][0]["id"]) for a in hannah["nextBestActions"]] == [
-        ("PROACTIVE_DELIVERY_UPDATE", "SH-1404")
+        ("PROACTIVE_DELIVERY_UPDATE", "SH-1404"),
+        ("APOLOGIZE", "SH-1404"),
     ]
-    # the pending refund, the open question and cart, the silent resolved case
-    assert [a["kind"] for a in pieter["nextBestActions"]] == ["CONFIRM_REFUND_TIMING"]
+    # the open case and the pending refund, the open question and cart, the silent resolved case
+    assert [a["kind"] for a in pieter["nextBestActions"]] == ["APOLOGIZE", "CONFIRM_REFUND_TIMING"]
     assert [a["kind"] for a in daniel["nextBestActions"]] == [
+        "APOLOGIZE",
         "ANSWER_OPEN_QUESTION",
         "RECOVER_ABANDONED_CART",
     ]

@@ -38,7 +38,7 @@ query Insights($id: ID!) {
                  openNegatives { kind ongoing label about { type id } } }
       sentiment { direction latest previous points { score about { type id } } }
       churnRisk { score level reasons factors { code weight detail } }
-      nextBestActions { kind priority reason about { type id } }
+      nextBestActions { kind priority reason about { type id } incentive { amount currency } }
       shared {
         sharedIdentities { kind value otherCustomers customers { id } }
         problems { about { type id } otherCustomers detail }
@@ -85,7 +85,8 @@ class World:
     def contact(self, cid: str, iid: str, days: float, **extra: Any) -> str:
         extra.setdefault("channel", "email")
         extra.setdefault("direction", "inbound")
-        self.add("interactions", id=iid, customer=cid, occurredAt=day(days), summary=iid, **extra)
+        extra.setdefault("summary", iid)
+        self.add("interactions", id=iid, customer=cid, occurredAt=day(days), **extra)
         return iid
 
     def feedback(self, cid: str, fid: str, kind: str, score: int, days: float) -> None:
@@ -200,12 +201,16 @@ def scenarios() -> World:
     # orders with X 5 days ago; a third complained 60 days ago (too old) and one was happy.
     w.customer("buyer")
     w.order("buyer", "BY1", 10, items=[{"product": "X", "quantity": 1, "unitPrice": "100.00"}])
-    for cid, days, sentiment in (("moan1", 5, -0.8), ("moan2", 4, -0.6), ("old", 60, -0.9),
-                                 ("happy", 5, 0.8)):  # fmt: skip
+    # An angry call about an invoice for an order with X is not a problem with X.
+    for cid, days, sentiment, topic in (
+        ("moan1", 5, -0.8, "damaged_item"), ("moan2", 4, -0.6, "defective"),
+        ("old", 60, -0.9, "damaged_item"), ("happy", 5, 0.8, "sizing"),
+        ("billing", 3, -0.9, "invoice"),
+    ):  # fmt: skip
         w.customer(cid)
         w.order(cid, cid + "-O", days + 20,
                 items=[{"product": "X", "quantity": 1, "unitPrice": "100.00"}])  # fmt: skip
-        w.contact(cid, cid + "-I", days, sentiment=sentiment,
+        w.contact(cid, cid + "-I", days, sentiment=sentiment, topic=topic,
                   about=[{"type": "order", "id": cid + "-O"}])  # fmt: skip
     return w
 
@@ -260,7 +265,8 @@ def test_a_customer_with_nothing_gets_empty_signals_not_errors(api: FlaskClient)
         "previous": None,
         "points": [],
     }
-    assert found["churnRisk"] == {"score": 0, "level": "LOW", "reasons": [], "factors": []}
+    # the churn model's base rate: nothing known is a risk of 0.10
+    assert found["churnRisk"] == {"score": 0.1, "level": "LOW", "reasons": [], "factors": []}
     assert found["nextBestActions"] == []
     assert found["shared"] == {"sharedIdentities": [], "problems": []}
 
@@ -285,7 +291,7 @@ def test_neutral_feedback_is_neither_positive_nor_negative(api: FlaskClient) -> 
     assert (found["recovery"]["positives"], found["recovery"]["negatives"]) == (0, 0)
     assert [p["score"] for p in found["sentiment"]["points"]] == [0, 0, 0, 0]
     assert found["sentiment"]["direction"] == "STEADY"
-    assert found["churnRisk"]["score"] == 0
+    assert (found["churnRisk"]["score"], found["churnRisk"]["factors"]) == (0.1, [])
 
 
 def test_a_case_over_four_channels_is_high_effort_and_goes_to_a_live_agent(
@@ -299,14 +305,23 @@ def test_a_case_over_four_channels_is_high_effort_and_goes_to_a_live_agent(
     # contacts 2 to 4 each repeat the topic raised less than 7 days before
     assert effort["repeatContacts"] == 3
     # 0.3 (4 contacts) + 0.25 (3 switches) + 0.2 (repeats), nothing from self-service
-    assert (effort["score"], effort["level"]) == (0.75, "HIGH")
-    assert kinds(found) == [("ESCALATE_TO_LIVE_AGENT", 80)]
-    [action] = found["nextBestActions"]
-    assert "open case FC took 4 contacts and 3 channel switch(es)" in action["reason"]
-    assert action["about"] == [{"type": "CASE", "id": "FC"}]
-    assert [n["kind"] for n in found["recovery"]["openNegatives"]] == ["UNRESOLVED_CASE"]
+    # the email and the message were never answered (the chat and the call were the answer)
+    assert effort["unansweredQuestions"] == 2
+    # 0.3 (4 contacts) + 0.25 (3 switches) + 0.2 (repeats) + 0.1 (unanswered)
+    assert (effort["score"], effort["level"]) == (0.85, "HIGH")
+    assert kinds(found) == [
+        ("APOLOGIZE", 85), ("ESCALATE_TO_LIVE_AGENT", 80), ("ANSWER_OPEN_QUESTION", 75),
+        ("FOLLOW_UP_OPEN_CASE", 65),
+    ]  # fmt: skip
+    escalate = found["nextBestActions"][1]
+    assert "open case FC took 4 contacts and 3 channel switch(es)" in escalate["reason"]
+    assert escalate["about"] == [{"type": "CASE", "id": "FC"}]
+    assert [n["kind"] for n in found["recovery"]["openNegatives"]] == [
+        "UNANSWERED_CONTACT", "UNANSWERED_CONTACT", "UNRESOLVED_CASE",
+    ]  # fmt: skip
     codes = [f["code"] for f in found["churnRisk"]["factors"]]
-    assert codes == ["OPEN_NEGATIVES", "EFFORT"]
+    assert codes == ["EFFORT", "OPEN_NEGATIVES"]
+    assert found["churnRisk"]["level"] == "HIGH"
 
 
 def test_a_shared_phone_number_is_flagged_on_both_customers(api: FlaskClient) -> None:
@@ -331,9 +346,12 @@ def test_a_vip_by_value_with_a_late_parcel_gets_an_apology_first_then_an_update(
     found = insights(api, "viplate")
     # then
     assert found["value"]["vip"] is True
-    assert found["value"]["vipReasons"] == ["lifetime value above the VIP threshold"]
+    assert found["value"]["vipReasons"] == ["lifetime value 2000.00 EUR (VIP from 2000.00)"]
     assert kinds(found) == [("APOLOGIZE_AND_COMPENSATE", 100), ("PROACTIVE_DELIVERY_UPDATE", 90)]
-    update = found["nextBestActions"][1]
+    apology, update = found["nextBestActions"]
+    # 15 % of the 500.00 order the late parcel belongs to
+    assert apology["incentive"] == {"amount": "75.00", "currency": "EUR"}
+    assert "offer an incentive of 75.00 EUR (15% of order N-VL2)" in apology["reason"]
     assert "promised for 2026-11-20, 3 day(s) ago" in update["reason"]
     assert "nobody has told the customer" in update["reason"]
     assert update["about"] == [{"type": "SHIPMENT", "id": "VL2-S"}, {"type": "ORDER", "id": "VL2"}]
@@ -383,15 +401,16 @@ def test_recency_and_detractors_raise_churn_risk(api: FlaskClient) -> None:
     lapsed, rising = insights(api, "lapsed"), insights(api, "rising")
     # then
     assert lapsed["churnRisk"]["factors"] == [
-        {"code": "LAPSED", "weight": 0.2, "detail": "no order for 200 days"}
+        {"code": "LAPSED", "weight": 0.9, "detail": "no order for 200 days"}
     ]
-    assert lapsed["churnRisk"]["level"] == "LOW"
+    # a lapsed customer who was never a VIP is weak evidence on its own
+    assert (lapsed["churnRisk"]["score"], lapsed["churnRisk"]["level"]) == (0.21, "LOW")
     assert rising["sentiment"]["direction"] == "IMPROVING"
     assert (rising["sentiment"]["latest"], rising["sentiment"]["previous"]) == (0.5, -0.5)
-    # equal weights (0.2 each) are listed by code
+    # heaviest first: the detractor (1.6), then the open negative (1.4)
     codes = [f["code"] for f in rising["churnRisk"]["factors"]]
     assert codes == ["DETRACTOR", "OPEN_NEGATIVES"]
-    assert rising["churnRisk"]["score"] == 0.4
+    assert (rising["churnRisk"]["score"], rising["churnRisk"]["level"]) == (0.69, "HIGH")
 
 
 def test_repeated_self_service_failures_go_to_a_live_agent(api: FlaskClient) -> None:
@@ -426,7 +445,7 @@ def test_thresholds_come_from_configuration(
 ) -> None:
     # given a 10:1 rule and a VIP bar of 5,000.00
     config = tmp_path / "insights.toml"
-    config.write_text("recovery_ratio = 10\nvip_lifetime_value = 500000\n[weights]\nlapsed = 0.5\n")
+    config.write_text("recovery_ratio = 10\nvip_lifetime_value = 500000\n[weights]\nlapsed = 2.0\n")
     thresholds = from_env({"CTXAPI_INSIGHTS": str(config)}).insights
     app: Flask = create_app(replace(settings, clock=NOW, debug=True, insights=thresholds))
     api = keyed(app.test_client(), api_key)
@@ -436,7 +455,8 @@ def test_thresholds_come_from_configuration(
     assert eleven["recovery"]["recovered"] is True
     assert viplate["value"]["vip"] is False
     assert kinds(viplate)[0] == ("PROACTIVE_DELIVERY_UPDATE", 90)
-    assert lapsed["churnRisk"]["score"] == 0.5
+    # -2.2 + 2.0 in log-odds
+    assert (lapsed["churnRisk"]["score"], lapsed["churnRisk"]["level"]) == (0.45, "MEDIUM")
 
 
 def test_a_bad_insights_file_is_a_clear_configuration_error(tmp_path: Path) -> None:
@@ -556,8 +576,9 @@ def test_an_update_already_sent_or_a_refund_not_yet_due_ranks_lower(api: FlaskCl
     # when
     told, notdue = insights(api, "told"), insights(api, "notdue")
     # then
-    assert kinds(told) == [("PROACTIVE_DELIVERY_UPDATE", 55)]
-    assert "last update sent 2026-11-21" in told["nextBestActions"][0]["reason"]
+    # the late parcel is still an open negative: apologize, then update again
+    assert kinds(told) == [("APOLOGIZE", 85), ("PROACTIVE_DELIVERY_UPDATE", 55)]
+    assert "last update sent 2026-11-21 (2 day(s) ago)" in told["nextBestActions"][1]["reason"]
     assert kinds(notdue) == [("CONFIRM_REFUND_TIMING", 45)]
     assert "due by 2026-11-26" in notdue["nextBestActions"][0]["reason"]
 
@@ -568,8 +589,8 @@ def test_souring_sentiment_and_a_cooling_customer_raise_churn_risk(api: FlaskCli
     # then
     assert found["sentiment"]["direction"] == "WORSENING"
     assert [(f["code"], f["weight"]) for f in found["churnRisk"]["factors"]] == [
-        ("SENTIMENT", 0.15),
-        ("COOLING", 0.1),
+        ("SENTIMENT", 1.5),
+        ("COOLING", 0.5),
     ]
     assert found["churnRisk"]["reasons"] == [
         "sentiment worsening, latest average -0.5",

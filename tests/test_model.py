@@ -8,7 +8,7 @@ from enum import StrEnum
 import pytest
 
 from ctxapi import model
-from ctxapi.graphql.fields import Many, Value, registry
+from ctxapi.graphql.fields import Judged, Many, Value, registry
 from ctxapi.graphql.proactive import QUEUE
 from ctxapi.graphql.schema import schema
 from ctxapi.seeding import graph
@@ -68,6 +68,8 @@ def every_cypher_text() -> list[str]:
                 texts.append(spec.expr)
             elif isinstance(spec, Many):
                 texts += [spec.match, *(spec.order or ()), *spec.filters.values()]
+            elif isinstance(spec, Judged):
+                texts.append(spec.facts)
     texts += [
         value for value in vars(graph).values() if isinstance(value, str) and "MATCH" in value
     ]

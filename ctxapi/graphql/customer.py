@@ -17,7 +17,6 @@ from ctxapi.graphql.interaction import Case, Interaction
 from ctxapi.graphql.lookup import by_identity, search
 from ctxapi.graphql.order import Order
 from ctxapi.graphql.scalars import DateTime, Money, connection
-from ctxapi.graphql.signals import INSIGHTS_FACTS
 from ctxapi.model import OPEN_CASES
 
 
@@ -278,8 +277,7 @@ class Customer(graphene.ObjectType):
     )
     insights = many(
         Insights,
-        INSIGHTS_FACTS,
-        needs=("__now", "__t", "__points"),
+        "WITH {v} AS {c}",
         required=True,
         description="Signals and next best actions (docs/insights.md), in the same round trip.",
     )

@@ -39,6 +39,7 @@ from graphql import (
 
 from ctxapi.access.masking import Pii
 from ctxapi.config import Settings
+from ctxapi.thresholds import Thresholds
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,22 @@ class Entry:
     kind: str = ""  # "one", "list" or "connection", from the GraphQL type
 
 
-Spec = Value | Many
+@dataclass(frozen=True)
+class Judged:
+    """A value the rules in Python derive from facts the graph returns (judgement in Python,
+    facts in Cypher). ``facts`` binds ``{c}`` to one map reached from ``{v}`` (a fixed
+    fragment, like a ``Many`` match); ``judge(facts, thresholds)`` returns a dict keyed by
+    GraphQL field names, and the field reads its ``part``. Every judged field with the same
+    ``facts`` on one object shares one read and one judgement. The types under a judged field
+    are plain graphene types: their values come from the dict, not from Cypher."""
+
+    facts: LiteralString
+    judge: Callable[[Any, Thresholds], Mapping[str, Any]]
+    part: str
+    needs: tuple[str, ...] = ()
+
+
+Spec = Value | Many | Judged
 
 _SPEC = "_ctxapi_spec"
 
@@ -127,6 +143,19 @@ def many(
     return _field(type_, spec, **kwargs)
 
 
+def judged(
+    type_: Any,
+    facts: LiteralString,
+    judge: Callable[[Any, Thresholds], Mapping[str, Any]],
+    part: str,
+    *,
+    needs: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> graphene.Field:
+    """A field the rules ``judge`` derive from the ``facts`` the graph returns (see ``Judged``)."""
+    return _field(type_, Judged(facts, judge, part, needs), **kwargs)
+
+
 def entry(type_: Any, spec: Entry, resolver: Callable[..., Any], **kwargs: Any) -> graphene.Field:
     """A root field compiled from ``spec`` and answered by ``resolver``."""
     return _field(type_, spec, resolver=resolver, **kwargs)
@@ -148,8 +177,8 @@ class Registry:
 _PLACEHOLDER = re.compile(r"\{(\w+)\}(_[a-z]+)?")
 _CONTEXT_READ = re.compile(r"\$(__\w+)")
 #: What the compiler fills from the request's settings for fragments that declare ``needs``:
-#: the clock, the thresholds map, the number of sentiment points.
-CONTEXT_PARAMETERS = ("__now", "__t", "__points")
+#: the clock and the thresholds map.
+CONTEXT_PARAMETERS = ("__now", "__t")
 #: What every query gets: the order statuses that count as purchases, the brands of the
 #: request's key (null: every brand), which every fragment that reaches a customer checks,
 #: and whether the key may read personal data unmasked.
@@ -229,6 +258,10 @@ def registry(schema: GraphQLSchema) -> Registry:
                 problems.append(f"{where}: no Cypher spec (declare it with value() or many())")
             elif isinstance(found, Entry):
                 problems.append(f"{where}: entry() is for root fields only")
+            elif isinstance(found, Judged):
+                specs[type_name][name] = found
+                problems.extend(_check_placeholders(where, found.facts, {"v", "c"}))
+                problems.extend(_check_needs(where, [found.facts], found.needs))
             elif isinstance(found, Value):
                 money = target is not None and target.name == "Money"
                 if target is not None and not money:
@@ -326,7 +359,9 @@ def _check_bindings(
     problems = []
     for name, spec in specs.items():
         where = f"{type_name}.{name}"
-        if isinstance(spec, Value):
+        if isinstance(spec, Judged):
+            texts = [spec.facts]
+        elif isinstance(spec, Value):
             texts = [spec.expr]
             problems += _check_placeholders(where, spec.expr, {"v"})
             problems += _check_needs(where, texts, ())

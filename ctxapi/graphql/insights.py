@@ -1,7 +1,10 @@
 """What to do now: the signals of docs/insights.md, each with the facts behind it.
 
-``Customer.insights`` runs the fragment ``INSIGHTS_FACTS`` (ctxapi.graphql.signals) once per
-customer; it returns one map, and the fields below read its parts.
+Facts in Cypher, judgement in Python: ``INSIGHTS_FACTS`` (ctxapi.graphql.signals) reads one
+customer's bounded facts in the context query's round trip, and the rules of ``ctxapi.rules``
+judge them; every judged field of ``Insights`` reads a part of that one judgement. The types
+under them are plain: their values come from the rules. ``shared`` is compiled Cypher, as it
+lists other customers with whatever the client selects on them.
 """
 
 from __future__ import annotations
@@ -12,13 +15,25 @@ import graphene
 
 from ctxapi.access.masking import Pii
 from ctxapi.graphql import enums, fields
-from ctxapi.graphql.fields import many, value
-from ctxapi.graphql.scalars import Money, references, time
+from ctxapi.graphql.fields import judged, many, value
+from ctxapi.graphql.scalars import DateTime, Money, Reference, references, time
+from ctxapi.graphql.signals import INSIGHTS_FACTS, SHARED_FACTS
+from ctxapi.rules.judge import judge_graph_facts
 
 
-def part(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
-    """The part ``key`` of the map the insights fragment returned."""
-    return many(type_, "WITH {v}." + key + " AS {c}", **kwargs)
+def fact(type_: Any, **kwargs: Any) -> graphene.Field:
+    """A field of a judged type: one value of the rules' answer."""
+    return graphene.Field(type_, **kwargs)
+
+
+def facts(type_: Any, **kwargs: Any) -> graphene.Field:
+    """A field of a judged type: a list from the rules' answer."""
+    return graphene.Field(graphene.List(graphene.NonNull(type_)), **kwargs)
+
+
+def insight(type_: Any, part: str, **kwargs: Any) -> graphene.Field:
+    """The ``part`` of the rules' judgement of the customer's facts."""
+    return judged(type_, INSIGHTS_FACTS, judge_graph_facts, part, needs=("__now", "__t"), **kwargs)
 
 
 def items(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
@@ -26,44 +41,55 @@ def items(type_: Any, key: LiteralString, **kwargs: Any) -> graphene.Field:
     return many(graphene.List(graphene.NonNull(type_)), "UNWIND {v}." + key + " AS {c}", **kwargs)
 
 
+class CurrencyValue(graphene.ObjectType):
+    """Orders and refunds in one currency, exactly."""
+
+    currency = fact(graphene.String, required=True, description="ISO 4217 code, e.g. EUR.")
+    orders = fact(graphene.Int, required=True, description="Counted orders in this currency.")
+    lifetime_value = fact(Money, required=True, description="Order totals less refunds paid.")
+    gross_sales = fact(Money, required=True, description="Order totals before refunds.")
+    refunded = fact(Money, required=True, description="Refunds paid on these orders.")
+
+
 class ValueInsight(graphene.ObjectType):
     """What the customer is worth to the business, and whether they count as a VIP."""
 
-    lifetime_value = value(
-        Money, "[{v}.net, {v}.currency]", description="Order totals less refunds paid."
+    lifetime_value = fact(
+        Money,
+        description="Order totals less refunds paid, in the configured value currency (other"
+        " currencies converted with the configured rates, see convertedFrom); null without"
+        " orders, or when an amount is in a currency without a rate (see byCurrency).",
     )
-    gross_sales = value(
-        Money, "[{v}.gross, {v}.currency]", description="Order totals before refunds."
+    gross_sales = fact(Money, description="Order totals before refunds, like lifetimeValue.")
+    refunded = fact(Money, description="Refunds paid, like lifetimeValue.")
+    by_currency = facts(
+        CurrencyValue, required=True, description="Per currency, exactly; highest value first."
     )
-    refunded = value(Money, "[{v}.refunded, {v}.currency]", description="Refunds paid.")
-    order_count = value(
+    converted_from = facts(
+        graphene.String,
+        required=True,
+        description="Currencies converted into the value currency for lifetimeValue.",
+    )
+    order_count = fact(
         graphene.Int,
-        "{v}.orders",
         required=True,
         description="Orders placed (not abandoned or cancelled).",
     )
-    orders_last_year = value(
+    orders_last_year = fact(
         graphene.Int,
-        "{v}.lastYear",
         required=True,
         description="Orders placed in the last 365 days (frequency).",
     )
-    last_order_at = time("lastOrderAt", description="Latest order placed at.")
-    days_since_last_order = value(
-        graphene.Int, "{v}.days", description="Recency; null without orders."
-    )
-    tier = value(
-        enums.Tier, "{v}.tier", required=True, description="The tier the source system gives."
-    )
-    vip = value(
+    last_order_at = fact(DateTime, description="Latest order placed at.")
+    days_since_last_order = fact(graphene.Int, description="Recency; null without orders.")
+    tier = fact(enums.Tier, required=True, description="The tier the source system gives.")
+    vip = fact(
         graphene.Boolean,
-        "size({v}.because) > 0",
         required=True,
         description="Whether the VIP rule holds.",
     )
-    vip_reasons = value(
-        graphene.List(graphene.NonNull(graphene.String)),
-        "{v}.because",
+    vip_reasons = facts(
+        graphene.String,
         required=True,
         description="Which parts of the VIP rule hold (tier, lifetime value, frequency).",
     )
@@ -72,108 +98,84 @@ class ValueInsight(graphene.ObjectType):
 class EffortInsight(graphene.ObjectType):
     """How hard the customer has had to work to get help, over the insights window."""
 
-    score = value(graphene.Float, "{v}.score", required=True, description="0 (effortless) to 1.")
-    level = value(enums.Level, "{v}.level", required=True, description="The score, read coarsely.")
-    cases = value(
-        graphene.Int, "{v}.cases", required=True, description="Cases opened in the window, or open."
-    )
-    contacts_per_case = value(
-        graphene.Float, "{v}.perCase", description="Contacts per case; null without cases."
-    )
-    channel_switches = value(
+    score = fact(graphene.Float, required=True, description="0 (effortless) to 1.")
+    level = fact(enums.Level, required=True, description="The score, read coarsely.")
+    cases = fact(graphene.Int, required=True, description="Cases opened in the window, or open.")
+    contacts_per_case = fact(graphene.Float, description="Contacts per case; null without cases.")
+    channel_switches = fact(
         graphene.Int,
-        "{v}.switches",
         required=True,
         description="Times a case moved to another channel.",
     )
-    repeat_contacts = value(
+    repeat_contacts = fact(
         graphene.Int,
-        "{v}.repeats",
         required=True,
         description="Inbound contacts on a topic already raised shortly before"
         " (repeat_contact_days, default 7).",
     )
-    self_service_to_agent = value(
+    self_service_to_agent = fact(
         graphene.Int,
-        "{v}.botToAgent",
         required=True,
         description="Cases that began in self-service and needed a person.",
     )
-    self_service_failures = value(
+    self_service_failures = fact(
         graphene.Int,
-        "{v}.botFailures",
         required=True,
         description="Self-service contacts escalated or abandoned in 30 days.",
     )
-    unanswered_questions = value(
+    unanswered_questions = fact(
         graphene.Int,
-        "{v}.unanswered",
         required=True,
         description="Inbound questions still unanswered (recent ones).",
     )
-    avg_first_response_minutes = value(
+    avg_first_response_minutes = fact(
         graphene.Float,
-        "{v}.firstResponse",
         description="Mean time to a person's first response on inbound contacts.",
     )
-    avg_resolution_hours = value(
-        graphene.Float, "{v}.resolution", description="Mean time from opening to resolution."
-    )
+    avg_resolution_hours = fact(graphene.Float, description="Mean time from opening to resolution.")
 
 
 class Experience(graphene.ObjectType):
     """One negative experience that is not yet made good."""
 
-    kind = value(enums.ExperienceKind, "{v}.kind", required=True, description="What went wrong.")
-    at = time("at", description="When it happened.")
-    ongoing = value(
+    kind = fact(enums.ExperienceKind, required=True, description="What went wrong.")
+    at = fact(DateTime, description="When it happened.")
+    ongoing = fact(
         graphene.Boolean,
-        "{v}.ongoing",
         required=True,
         description="Still going on (an open case, a parcel still late).",
     )
-    label = value(
+    label = fact(
         graphene.String,
-        "{v}.label",
         required=True,
         description="A few words, e.g. late delivery of …",
     )
-    detail = value(
-        graphene.String, "{v}.detail", required=True, description="The facts, in one line."
-    )
-    about = references("{v}.node", one=True, description="The record behind it.")
+    detail = fact(graphene.String, required=True, description="The facts, in one line.")
+    about = fact(Reference, description="The record behind it.")
 
 
 class RecoveryBalance(graphene.ObjectType):
     """Negative experiences weighed against positive ones (recovery_ratio, default 12:1)."""
 
-    positives = value(
+    positives = fact(
         graphene.Int,
-        "{v}.positives",
         required=True,
         description="Positive experiences in the window.",
     )
-    negatives = value(
+    negatives = fact(
         graphene.Int,
-        "{v}.negatives",
         required=True,
         description="Negative experiences in the window, and every unresolved case.",
     )
-    ratio = value(
+    ratio = fact(
         graphene.Int,
-        "{v}.ratio",
         required=True,
         description="Positives it takes to undo one negative.",
     )
-    balance = value(
-        graphene.Int, "{v}.balance", required=True, description="positives - ratio * negatives."
-    )
-    recovered = value(
-        graphene.Boolean, "{v}.balance >= 0", required=True, description="balance ≥ 0."
-    )
-    open_negatives = items(
+    balance = fact(graphene.Int, required=True, description="positives - ratio * negatives.")
+    recovered = fact(graphene.Boolean, required=True, description="balance ≥ 0.")
+    open_negatives = facts(
         Experience,
-        "open",
         required=True,
         description="Negatives still ongoing or with fewer than `ratio` positives since,"
         " ongoing first, then newest first.",
@@ -183,74 +185,67 @@ class RecoveryBalance(graphene.ObjectType):
 class SentimentPoint(graphene.ObjectType):
     """One contact's sentiment or one feedback score, on a -1 to 1 scale."""
 
-    at = time("at", required=True, description="When.")
-    score = value(
-        graphene.Float, "{v}.score", required=True, description="-1 (angry) to 1 (delighted)."
-    )
-    about = references("{v}.node", one=True, description="The interaction or feedback.")
+    at = fact(DateTime, required=True, description="When.")
+    score = fact(graphene.Float, required=True, description="-1 (angry) to 1 (delighted).")
+    about = fact(Reference, description="The interaction or feedback.")
 
 
 class SentimentTrend(graphene.ObjectType):
     """The latest sentiment points, the newer half compared with the older half."""
 
-    direction = value(
+    direction = fact(
         enums.SentimentDirection,
-        "{v}.direction",
         required=True,
-        description="Which way it moves; UNKNOWN with fewer than 2 points.",
+        description="Which way it moves; UNKNOWN with fewer than sentiment_min_points.",
     )
-    latest = value(
-        graphene.Float, "{v}.current", description="Mean of the newer half of the points."
-    )
-    previous = value(
-        graphene.Float, "{v}.previous", description="Mean of the older half of the points."
-    )
-    points = items(SentimentPoint, "points", required=True, description="Newest first.")
+    latest = fact(graphene.Float, description="Mean of the newer half of the points.")
+    previous = fact(graphene.Float, description="Mean of the older half of the points.")
+    points = facts(SentimentPoint, required=True, description="Newest first.")
 
 
 class RiskFactor(graphene.ObjectType):
     """One contribution to the churn risk."""
 
-    code = value(enums.RiskFactorCode, "{v}.code", required=True, description="Which factor.")
-    weight = value(
-        graphene.Float, "{v}.weight", required=True, description="What it adds to the score."
+    code = fact(enums.RiskFactorCode, required=True, description="Which factor.")
+    weight = fact(
+        graphene.Float, required=True, description="What it adds to the log-odds of leaving."
     )
-    detail = value(graphene.String, "{v}.detail", required=True, description="The facts behind it.")
+    detail = fact(graphene.String, required=True, description="The facts behind it.")
 
 
 class ChurnRisk(graphene.ObjectType):
     """How likely the customer is to leave, from the signals above and recency."""
 
-    score = value(
+    score = fact(
         graphene.Float,
-        "{v}.score",
         required=True,
-        description="0 to 1: the factors' weights, capped.",
+        description="0 to 1: 1 / (1 + exp(-(base + the factors' weights))).",
     )
-    level = value(enums.Level, "{v}.level", required=True, description="The score, read coarsely.")
-    reasons = value(
-        graphene.List(graphene.NonNull(graphene.String)),
-        "[x IN {v}.factors | x.detail]",
+    level = fact(enums.Level, required=True, description="The score, read coarsely.")
+    reasons = facts(
+        graphene.String,
         required=True,
         description="The factors' details, heaviest first.",
     )
-    factors = items(RiskFactor, "factors", required=True, description="Heaviest first.")
+    factors = facts(RiskFactor, required=True, description="Heaviest first.")
 
 
 class NextBestAction(graphene.ObjectType):
     """Something the agent should do now, and why."""
 
-    kind = value(enums.ActionKind, "{v}.kind", required=True, description="What to do.")
-    priority = value(
-        graphene.Int, "{v}.priority", required=True, description="Higher first; 0 to 100."
-    )
-    reason = value(
+    kind = fact(enums.ActionKind, required=True, description="What to do.")
+    priority = fact(graphene.Int, required=True, description="Higher first; 0 to 100.")
+    reason = fact(
         graphene.String,
-        "{v}.reason",
         required=True,
         description="The facts behind it, in one line.",
     )
-    about = references("{v}.about", required=True, description="The records it concerns.")
+    about = facts(Reference, required=True, description="The records it concerns.")
+    incentive = fact(
+        Money,
+        description="APOLOGIZE_AND_COMPENSATE only: the suggested incentive (incentive_percent"
+        " of the order concerned, else incentive_default; at most incentive_max).",
+    )
 
 
 class SharedIdentity(graphene.ObjectType):
@@ -308,26 +303,27 @@ class SharedContext(graphene.ObjectType):
 class Insights(graphene.ObjectType):
     """Signals and next best actions, computed in the same query as the rest of the context."""
 
-    as_of = time("asOf", required=True, description="The time they were computed for.")
-    value = part(ValueInsight, "value", required=True, description="Value and VIP status.")
-    effort = part(EffortInsight, "effort", required=True, description="Customer effort.")
-    recovery = part(
+    as_of = insight(DateTime, "asOf", required=True, description="The time they were computed for.")
+    value = insight(ValueInsight, "value", required=True, description="Value and VIP status.")
+    effort = insight(EffortInsight, "effort", required=True, description="Customer effort.")
+    recovery = insight(
         RecoveryBalance,
         "recovery",
         required=True,
         description="Negatives against positives (default 12:1).",
     )
-    sentiment = part(SentimentTrend, "sentiment", required=True, description="Sentiment trend.")
-    churn_risk = part(ChurnRisk, "churn", required=True, description="Risk of leaving.")
-    next_best_actions = items(
-        NextBestAction,
-        "actions",
+    sentiment = insight(SentimentTrend, "sentiment", required=True, description="Sentiment trend.")
+    churn_risk = insight(ChurnRisk, "churnRisk", required=True, description="Risk of leaving.")
+    next_best_actions = insight(
+        graphene.List(graphene.NonNull(NextBestAction)),
+        "nextBestActions",
         required=True,
         description="What to do now, highest priority first.",
     )
-    shared = part(
+    shared = many(
         SharedContext,
-        "shared",
+        SHARED_FACTS,
+        needs=("__now", "__t"),
         required=True,
         description="Identities and problems shared with others.",
     )

@@ -4,6 +4,7 @@ keys (aliases included), money as decimal text, connection pages with opaque cur
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from graphql import FieldNode
 from ctxapi.access.masking import mask
 from ctxapi.graphql.errors import ClientError
 from ctxapi.money import format_minor_units
+from ctxapi.thresholds import Thresholds
 
 
 # -- cursors -----------------------------------------------------------------------------------
@@ -40,6 +42,38 @@ class Shape:
 
 
 @dataclass
+class Picked:
+    """The selection under a judged field, on one object type: (response key, field name,
+    the selection under it or None)."""
+
+    type_name: str
+    fields: list[tuple[str, str, Picked | None]] = field(default_factory=list)
+
+
+@dataclass
+class Judgement:
+    """How a judged field gets its value: the rules, the part of their answer, the thresholds
+    they use, and what the client selected in it."""
+
+    judge: Callable[[Any, Thresholds], Mapping[str, Any]]
+    part: str
+    thresholds: Thresholds
+    picked: Picked | None
+
+
+def pick(value: Any, picked: Picked | None) -> Any:
+    """The selected part of the rules' answer, keyed by the client's response keys."""
+    if picked is None or value is None:
+        return value
+    if isinstance(value, list):
+        return [pick(item, picked) for item in value]
+    return {
+        response_key: picked.type_name if name == "__typename" else pick(value.get(name), sub)
+        for response_key, name, sub in picked.fields
+    }
+
+
+@dataclass
 class Page:
     """The selection on one connection, and what shaping its page needs."""
 
@@ -58,12 +92,17 @@ def shape(value: Any, how: Shape, customers: set[str] | None = None) -> dict[str
     """The returned map of one object as a dict keyed by the client's response keys; the ids
     of customers whose personal fields it holds go to ``customers`` (the audit log)."""
     out: dict[str, Any] = {}
+    judged: dict[str, Mapping[str, Any]] = {}  # facts key → the rules' answer
     for key, response_key, kind, sub in how.entries:
         if kind == "typename":
             out[response_key] = sub
             continue
         raw = value.get(key)
-        if kind == "value":
+        if kind == "judged":
+            if key not in judged:
+                judged[key] = {} if raw is None else sub.judge(raw, sub.thresholds)
+            out[response_key] = pick(judged[key].get(sub.part), sub.picked)
+        elif kind == "value":
             out[response_key] = raw
         elif kind == "masked":
             out[response_key] = mask(sub, raw)

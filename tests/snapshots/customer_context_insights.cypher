@@ -1,279 +1,87 @@
-MATCH (:Identity {kind: $kind, value: $key})-[:IDENTIFIES]->(root:Customer) WHERE ($__brands IS NULL OR EXISTS { MATCH (root)-[:OF_BRAND]->(rootbrand:Brand) WHERE rootbrand.id IN $__brands }) RETURN {k0: root.id, k1: root.name, k2: root.tier, k3: COLLECT { MATCH (n1:Identity)-[n1_l:IDENTIFIES]->(root) WITH * ORDER BY n1_l.confidence DESC, n1.value DESC RETURN {k0: n1.kind, k1: n1.value, k2: COUNT { (n1)-[:IDENTIFIES]->(n1who:Customer) WHERE ($__brands IS NULL OR EXISTS { MATCH (n1who)-[:OF_BRAND]->(n1whobrand:Brand) WHERE n1whobrand.id IN $__brands }) } - 1} }, k4: COLLECT { WITH root AS n2 WITH * LIMIT 1 RETURN {k0: [reduce(total = 0, x IN COLLECT { MATCH (n2)-[:PLACED]->(o:Order) WHERE o.status IN $__counted RETURN o.totalMinor } | total + x) - reduce(total = 0, x IN COLLECT { MATCH (n2)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return) WHERE r.status = 'refunded' RETURN r.refundMinor } | total + x), COLLECT { MATCH (n2)-[:PLACED]->(o:Order) RETURN o.currency LIMIT 1 }[0]], k1: COUNT { (n2)-[:PLACED]->(o:Order) WHERE o.status IN $__counted }, k2: toString(COLLECT { MATCH (n2)-[:PLACED]->(o:Order) WHERE o.status IN $__counted WITH o ORDER BY o.placedAt DESC LIMIT 1 RETURN o.placedAt }[0]), k3: toString(COLLECT { MATCH (n2)-[:HAD]->(i:Interaction) WITH i ORDER BY i.occurredAt DESC LIMIT 1 RETURN i.occurredAt }[0]), k4: COUNT { (n2)-[:OPENED]->(k:Case) WHERE k.status IN ['open', 'pending'] }} }[0], k5: {rows: COLLECT { MATCH (root)-[:PLACED]->(n3:Order) WITH * ORDER BY n3.placedAt DESC, n3.id DESC LIMIT $p0 RETURN {n: {k0: n3.number, k1: toString(n3.placedAt), k2: n3.status, k3: [n3.totalMinor, n3.currency], k4: COLLECT { MATCH (n3)-[n4_l:CONTAINS]->(n4:Product) WITH n4, n4_l, n3.currency AS n4_cur WITH * ORDER BY n4_l.line, n4.id RETURN {k0: n4_l.quantity, k1: COLLECT { WITH n4 AS n5 WITH * LIMIT 1 RETURN {k0: n5.id, k1: n5.name} }[0]} }, k5: COLLECT { MATCH (n3)-[:SHIPPED_AS]->(n6:Shipment) WITH * ORDER BY n6.shippedAt, n6.id RETURN {k0: n6.carrier, k1: n6.status, k2: toString(n6.promisedAt), k3: toString(n6.deliveredAt), k4: n6.trackingNumber, k5: n6.condition, k6: CASE WHEN n6.promisedAt IS NULL THEN false WHEN n6.deliveredAt IS NOT NULL THEN n6.deliveredAt > n6.promisedAt ELSE n6.promisedAt < datetime() END} }, k6: COLLECT { MATCH (n3)<-[:RETURNS]-(n7:Return) WITH * ORDER BY n7.requestedAt DESC, n7.id DESC RETURN {k0: n7.status, k1: n7.reason, k2: [n7.refundMinor, n7.currency], k3: toString(n7.refundedAt)} }}, c: [toString(n3.placedAt), n3.id]} }, total: null}, k6: {rows: COLLECT { MATCH (root)-[:HAD]->(n8:Interaction) WITH * ORDER BY n8.occurredAt DESC, n8.id DESC LIMIT $p1 RETURN {n: {k0: n8.channel, k1: n8.direction, k2: toString(n8.occurredAt), k3: n8.summary, k4: n8.status, k5: COLLECT { MATCH (n8)-[:HANDLED_BY]->(n9:Agent) WITH * LIMIT 1 RETURN {k0: n9.name} }[0], k6: COLLECT { MATCH (n8)-[:PART_OF]->(n10:Case) MATCH (n8who:Customer)-[:HAD]->(n8) WHERE (n10:Product OR EXISTS { MATCH (n8who)-[:PLACED|OPENED|HAD|GAVE]->(n10) } OR EXISTS { MATCH (n8who)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(n10) } OR EXISTS { MATCH (n8who)-[:PLACED]->(:Order)<-[:RETURNS]-(n10) }) WITH * LIMIT 1 RETURN {k0: n10.id, k1: n10.status} }[0]}, c: [toString(n8.occurredAt), n8.id]} }, total: null}, k7: COLLECT { MATCH (root)-[:OPENED]->(n11:Case) WITH * WHERE n11.status IN $p2 WITH * ORDER BY n11.openedAt DESC, n11.id DESC RETURN {k0: n11.id, k1: n11.subject, k2: n11.status, k3: n11.priority, k4: COLLECT { MATCH (n11)<-[:PART_OF]-(i:Interaction)<-[:HAD]-(:Customer)-[:OPENED]->(n11) WITH DISTINCT i.channel AS channel ORDER BY channel RETURN channel }} }, k8: {rows: COLLECT { MATCH (root)-[:GAVE]->(n12:Feedback) WITH * ORDER BY n12.submittedAt DESC, n12.id DESC LIMIT $p3 RETURN {n: {k0: n12.kind, k1: n12.score, k2: n12.comment, k3: toString(n12.submittedAt)}, c: [toString(n12.submittedAt), n12.id]} }, total: null}, k9: COLLECT { 
-CALL (root) {
-  WITH root AS cu, datetime($__now) AS now, $__t AS t
+MATCH (:Identity {kind: $kind, value: $key})-[:IDENTIFIES]->(root:Customer) WHERE ($__brands IS NULL OR EXISTS { MATCH (root)-[:OF_BRAND]->(rootbrand:Brand) WHERE rootbrand.id IN $__brands }) RETURN {k0: root.id, k1: root.name, k2: root.tier, k3: COLLECT { MATCH (n1:Identity)-[n1_l:IDENTIFIES]->(root) WITH * ORDER BY n1_l.confidence DESC, n1.value DESC RETURN {k0: n1.kind, k1: n1.value, k2: COUNT { (n1)-[:IDENTIFIES]->(n1who:Customer) WHERE ($__brands IS NULL OR EXISTS { MATCH (n1who)-[:OF_BRAND]->(n1whobrand:Brand) WHERE n1whobrand.id IN $__brands }) } - 1} }, k4: COLLECT { WITH root AS n2 WITH * LIMIT 1 RETURN {k0: [reduce(total = 0, x IN COLLECT { MATCH (n2)-[:PLACED]->(o:Order) WHERE o.status IN $__counted RETURN o.totalMinor } | total + x) - reduce(total = 0, x IN COLLECT { MATCH (n2)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return) WHERE r.status = 'refunded' RETURN r.refundMinor } | total + x), COLLECT { MATCH (n2)-[:PLACED]->(o:Order) RETURN o.currency LIMIT 1 }[0]], k1: COUNT { (n2)-[:PLACED]->(o:Order) WHERE o.status IN $__counted }, k2: toString(COLLECT { MATCH (n2)-[:PLACED]->(o:Order) WHERE o.status IN $__counted WITH o ORDER BY o.placedAt DESC LIMIT 1 RETURN o.placedAt }[0]), k3: toString(COLLECT { MATCH (n2)-[:HAD]->(i:Interaction) WITH i ORDER BY i.occurredAt DESC LIMIT 1 RETURN i.occurredAt }[0]), k4: COUNT { (n2)-[:OPENED]->(k:Case) WHERE k.status IN ['open', 'pending'] }} }[0], k5: {rows: COLLECT { MATCH (root)-[:PLACED]->(n3:Order) WITH * ORDER BY n3.placedAt DESC, n3.id DESC LIMIT $p0 RETURN {n: {k0: n3.number, k1: toString(n3.placedAt), k2: n3.status, k3: [n3.totalMinor, n3.currency], k4: COLLECT { MATCH (n3)-[n4_l:CONTAINS]->(n4:Product) WITH n4, n4_l, n3.currency AS n4_cur WITH * ORDER BY n4_l.line, n4.id RETURN {k0: n4_l.quantity, k1: COLLECT { WITH n4 AS n5 WITH * LIMIT 1 RETURN {k0: n5.id, k1: n5.name} }[0]} }, k5: COLLECT { MATCH (n3)-[:SHIPPED_AS]->(n6:Shipment) WITH * ORDER BY n6.shippedAt, n6.id RETURN {k0: n6.carrier, k1: n6.status, k2: toString(n6.promisedAt), k3: toString(n6.deliveredAt), k4: n6.trackingNumber, k5: n6.condition, k6: CASE WHEN n6.promisedAt IS NULL THEN false WHEN n6.deliveredAt IS NOT NULL THEN n6.deliveredAt > n6.promisedAt ELSE n6.promisedAt < datetime() END} }, k6: COLLECT { MATCH (n3)<-[:RETURNS]-(n7:Return) WITH * ORDER BY n7.requestedAt DESC, n7.id DESC RETURN {k0: n7.status, k1: n7.reason, k2: [n7.refundMinor, n7.currency], k3: toString(n7.refundedAt)} }}, c: [toString(n3.placedAt), n3.id]} }, total: null}, k6: {rows: COLLECT { MATCH (root)-[:HAD]->(n8:Interaction) WITH * ORDER BY n8.occurredAt DESC, n8.id DESC LIMIT $p1 RETURN {n: {k0: n8.channel, k1: n8.direction, k2: toString(n8.occurredAt), k3: n8.summary, k4: n8.status, k5: COLLECT { MATCH (n8)-[:HANDLED_BY]->(n9:Agent) WITH * LIMIT 1 RETURN {k0: n9.name} }[0], k6: COLLECT { MATCH (n8)-[:PART_OF]->(n10:Case) MATCH (n8who:Customer)-[:HAD]->(n8) WHERE (n10:Product OR EXISTS { MATCH (n8who)-[:PLACED|OPENED|HAD|GAVE]->(n10) } OR EXISTS { MATCH (n8who)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(n10) } OR EXISTS { MATCH (n8who)-[:PLACED]->(:Order)<-[:RETURNS]-(n10) }) WITH * LIMIT 1 RETURN {k0: n10.id, k1: n10.status} }[0]}, c: [toString(n8.occurredAt), n8.id]} }, total: null}, k7: COLLECT { MATCH (root)-[:OPENED]->(n11:Case) WITH * WHERE n11.status IN $p2 WITH * ORDER BY n11.openedAt DESC, n11.id DESC RETURN {k0: n11.id, k1: n11.subject, k2: n11.status, k3: n11.priority, k4: COLLECT { MATCH (n11)<-[:PART_OF]-(i:Interaction)<-[:HAD]-(:Customer)-[:OPENED]->(n11) WITH DISTINCT i.channel AS channel ORDER BY channel RETURN channel }} }, k8: {rows: COLLECT { MATCH (root)-[:GAVE]->(n12:Feedback) WITH * ORDER BY n12.submittedAt DESC, n12.id DESC LIMIT $p3 RETURN {n: {k0: n12.kind, k1: n12.score, k2: n12.comment, k3: toString(n12.submittedAt)}, c: [toString(n12.submittedAt), n12.id]} }, total: null}, k9: COLLECT { WITH root AS n13 WITH * LIMIT 1 RETURN {k0: COLLECT { 
+CALL (n13) {
+  WITH n13 AS cu, datetime($__now) AS now, $__t AS t
   WITH cu, now, t, now - duration({days: t.window_days}) AS since
-  WITH cu, now, t, since,
-    COLLECT { MATCH (cu)-[:PLACED]->(o:Order) WHERE o.status IN $__counted RETURN o } AS placed,
-    COLLECT { MATCH (cu)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return {status: 'refunded'})
-      RETURN coalesce(r.refundMinor, 0) } AS refunds,
-    COLLECT { MATCH (cu)-[:OPENED]->(k:Case)
+  WITH *, COLLECT { MATCH (cu)-[:PLACED]->(o:Order) WHERE o.status IN $__counted
+      RETURN [o.currency, coalesce(o.totalMinor, 0), o.placedAt] } AS placed
+  WITH *, [cur IN reduce(cs = [], x IN placed | CASE WHEN x[0] IN cs THEN cs ELSE cs + [x[0]] END)
+    | {currency: cur, orders: size([x IN placed WHERE x[0] = cur]),
+      gross: reduce(g = 0, x IN placed | g + CASE WHEN x[0] = cur THEN x[1] ELSE 0 END),
+      last: reduce(m = null, x IN placed | CASE WHEN x[0] = cur AND (m IS NULL OR x[2] > m)
+        THEN x[2] ELSE m END),
+      lastYear: size([x IN placed WHERE x[0] = cur AND x[2] >= now - duration({days: 365})])}]
+    AS totals
+  RETURN {
+    now: now,
+    tier: cu.tier,
+    totals: totals,
+    refunds: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return {status: 'refunded'})
+      RETURN [o.currency, coalesce(r.refundMinor, 0)] },
+    contacts: COLLECT { MATCH (cu)-[:HAD]->(i:Interaction) WHERE i.occurredAt >= since
+      WITH * ORDER BY i.occurredAt DESC, i.id DESC LIMIT $__t.contacts_cap
+      RETURN {ref: {type: 'interaction', id: i.id, label: coalesce(i.number, i.trackingNumber, i.name, i.subject, i.reason, i.id)}, channel: i.channel, direction: i.direction,
+        at: i.occurredAt, respondedAt: i.respondedAt, topic: i.topic, status: i.status,
+        selfService: i.selfService, sentiment: i.sentiment, summary: i.summary,
+        case: COLLECT { MATCH (i)-[:PART_OF]->(k:Case)<-[:OPENED]-(cu) RETURN k.id }[0]} },
+    cases: COLLECT { MATCH (cu)-[:OPENED]->(k:Case)
       WHERE k.openedAt >= since OR k.status IN ['open', 'pending']
-      WITH k, COLLECT { MATCH (k)<-[:PART_OF]-(i:Interaction)<-[:HAD]-(cu)
-        WITH i ORDER BY i.occurredAt, i.id RETURN i } AS contacts
-      RETURN {node: k, open: k.status IN ['open', 'pending'], contacts: size(contacts),
-        switches: size([x IN range(1, size(contacts) - 1)
-          WHERE contacts[x].channel <> contacts[x - 1].channel]),
-        botToAgent: size(contacts) > 1 AND coalesce(contacts[0].selfService, false)
-          AND any(x IN contacts WHERE NOT coalesce(x.selfService, false)),
-        hours: CASE WHEN k.resolvedAt IS NOT NULL
-          THEN duration.inSeconds(k.openedAt,
-              k.resolvedAt).seconds / 3600.0 END} } AS caseFacts,
-    COUNT { MATCH (cu)-[:HAD]->(i:Interaction)
-      WHERE i.occurredAt >= since AND i.direction = 'inbound' AND EXISTS {
-        MATCH (cu)-[:HAD]->(j:Interaction) WHERE j.direction = 'inbound' AND j.topic = i.topic
-          AND j.occurredAt < i.occurredAt
-          AND j.occurredAt >= i.occurredAt - duration({days: t.repeat_contact_days}) } } AS repeats,
-    COLLECT { MATCH (cu)-[:HAD]->(i:Interaction)
-      WHERE i.occurredAt >= now - duration({days: 30}) AND i.selfService
-        AND i.status IN ['escalated', 'abandoned']
-      WITH i ORDER BY i.occurredAt DESC RETURN i } AS failedBots,
-    COLLECT { MATCH (cu)-[:HAD]->(i:Interaction)
-      WHERE i.occurredAt >= since AND i.direction = 'inbound'
-        AND NOT coalesce(i.selfService, false) AND i.respondedAt IS NOT NULL
-      RETURN duration.inSeconds(i.occurredAt, i.respondedAt).seconds / 60.0 } AS responses
-  WITH *, size(placed) AS orders,
-    reduce(x = 0, o IN placed | x + coalesce(o.totalMinor, 0)) AS gross,
-    reduce(x = 0, r IN refunds | x + r) AS refunded,
-    reduce(x = null, o IN placed | CASE WHEN x IS NULL OR o.placedAt > x THEN o.placedAt
-      ELSE x END) AS lastOrderAt,
-    placed[0].currency AS currency,
-    size([o IN placed WHERE o.placedAt >= now - duration({days: 365})]) AS ordersLastYear,
-    size(caseFacts) AS cases,
-    reduce(x = 0, k IN caseFacts | x + k.contacts) AS caseContacts,
-    reduce(x = 0, k IN caseFacts | x + k.switches) AS switches,
-    size([k IN caseFacts WHERE k.botToAgent]) AS botToAgent,
-    [k IN caseFacts WHERE k.hours IS NOT NULL | k.hours] AS hours,
-    [k IN caseFacts WHERE k.open AND (k.contacts >= t.escalate_contacts
-      OR k.switches >= t.escalate_switches)] AS hardCases,
-    CASE WHEN size(responses) = 0 THEN null
-      ELSE reduce(x = 0.0, m IN responses | x + m) / size(responses) END AS firstResponseMinutes
-  WITH *, CASE WHEN size(hours) = 0 THEN null
-    ELSE reduce(x = 0.0, h IN hours | x + h) / size(hours) END AS resolutionHours
-  WITH *, gross - refunded AS net,
-    CASE WHEN lastOrderAt IS NULL THEN null ELSE duration.inDays(lastOrderAt,
-        now).days END AS daysSinceOrder,
-    CASE WHEN cases = 0 THEN null ELSE toFloat(caseContacts) / cases END AS contactsPerCase,
-    COLLECT { MATCH (cu)-[:HAD]->(i:Interaction) WHERE i.status = 'unanswered'
-        AND i.direction = 'inbound'
-      AND i.occurredAt >= now - duration({days: t.question_days})
-      WITH i ORDER BY i.occurredAt DESC RETURN i } AS unanswered
-  WITH *,
-    COLLECT {
-      CALL (cu, since, now, t) {
-        MATCH (cu)-[:OPENED]->(k:Case) WHERE k.status IN ['open', 'pending']
-        RETURN {kind: 'UNRESOLVED_CASE', at: k.openedAt, node: k, ongoing: true,
-          label: 'unresolved case ' + k.id,
-          detail: 'case ' + k.id + ' ' + k.status + ' since ' + toString(date(k.openedAt))
-              + ': ' + k.subject} AS e
-        UNION
-        MATCH (cu)-[:GAVE]->(f:Feedback) WHERE f.submittedAt >= since
-          AND ((f.kind = 'csat' AND f.score <= t.csat_negative_max)
-            OR (f.kind = 'nps' AND f.score <= t.nps_detractor_max)
-            OR (f.kind = 'review' AND f.score <= t.review_negative_max)
-            OR (f.kind = 'ces' AND f.score <= t.ces_negative_max))
-        RETURN {kind: CASE f.kind WHEN 'nps' THEN 'NPS_DETRACTOR' WHEN 'csat' THEN 'LOW_CSAT'
-            WHEN 'ces' THEN 'HIGH_EFFORT_SCORE' ELSE 'LOW_REVIEW' END,
-          at: f.submittedAt, node: f, ongoing: false,
-          label: toUpper(f.kind) + ' ' + toString(f.score),
-          detail: toUpper(f.kind) + ' ' + toString(f.score) + coalesce(': "' + f.comment + '"',
-              '')} AS e
-        UNION
-        MATCH (cu)-[:PLACED]->(o:Order)-[:SHIPPED_AS]->(s:Shipment)
-        WHERE s.promisedAt >= since AND s.status <> 'returned'
-          AND (s.deliveredAt > s.promisedAt OR (s.deliveredAt IS NULL AND s.promisedAt < now))
-        RETURN {kind: 'LATE_DELIVERY', at: s.promisedAt, node: s,
-            ongoing: s.deliveredAt IS NULL,
-          label: 'late delivery of ' + o.number,
-          detail: 'order ' + o.number + CASE WHEN s.deliveredAt IS NULL
-            THEN ' not delivered, promised for ' + toString(date(s.promisedAt))
-            ELSE ' delivered ' + toString(toInteger(ceil(
-              duration.inSeconds(s.promisedAt, s.deliveredAt).seconds / 86400.0)))
-              + ' day(s) late' END} AS e
-        UNION
-        MATCH (cu)-[:PLACED]->(o:Order)-[:SHIPPED_AS]->(s:Shipment {condition: 'damaged'})
-        WHERE s.deliveredAt >= since
-        RETURN {kind: 'DAMAGED_DELIVERY', at: s.deliveredAt, node: s, ongoing: false,
-          label: 'damaged delivery of ' + o.number,
-          detail: 'order ' + o.number + ' arrived damaged on '
-              + toString(date(s.deliveredAt))} AS e
-        UNION
-        MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return {status: 'rejected'})
-        WHERE coalesce(r.receivedAt, r.requestedAt) >= since
-        RETURN {kind: 'REFUSED_RETURN', at: coalesce(r.receivedAt, r.requestedAt), node: r,
-          label: 'refused return of ' + o.number,
-          ongoing: false, detail: 'return of order ' + o.number + ' refused: ' + r.reason} AS e
-      }
-      RETURN e
-    } AS negatives,
-    COLLECT {
-      CALL (cu, since, t) {
-        MATCH (cu)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(s:Shipment)
-        WHERE s.deliveredAt >= since AND s.deliveredAt <= s.promisedAt
-          AND coalesce(s.condition, 'ok') = 'ok'
-        RETURN s.deliveredAt AS at
-        UNION ALL
-        MATCH (cu)-[:GAVE]->(f:Feedback) WHERE f.submittedAt >= since
-          AND ((f.kind = 'csat' AND f.score >= t.csat_positive_min)
-            OR (f.kind = 'nps' AND f.score >= t.nps_promoter_min)
-            OR (f.kind = 'review' AND f.score >= t.review_positive_min)
-            OR (f.kind = 'ces' AND f.score >= t.ces_positive_min))
-        RETURN f.submittedAt AS at
-        UNION ALL
-        MATCH (cu)-[:HAD]->(i:Interaction)
-        WHERE i.occurredAt >= since AND i.sentiment >= t.positive_sentiment
-        RETURN i.occurredAt AS at
-        UNION ALL
-        MATCH (cu)-[:PLACED]->(:Order)<-[:RETURNS]-(r:Return {status: 'refunded'})
-        WHERE r.refundedAt >= since
-        RETURN r.refundedAt AS at
-      }
-      RETURN at
-    } AS positives,
-    COLLECT {
-      CALL (cu) {
-        MATCH (cu)-[:HAD]->(i:Interaction) WHERE i.sentiment IS NOT NULL
-        RETURN i.occurredAt AS at, toFloat(i.sentiment) AS score, i AS node
-        UNION
-        MATCH (cu)-[:GAVE]->(f:Feedback)
-        RETURN f.submittedAt AS at, f AS node, CASE
-          WHEN f.kind = 'nps' AND f.score >= 9 THEN (f.score - 8) / 2.0
-          WHEN f.kind = 'nps' AND f.score >= 7 THEN 0.0
-          WHEN f.kind = 'nps' THEN (f.score - 7) / 7.0
-          WHEN f.kind = 'ces' THEN (f.score - 4) / 3.0
-          ELSE (f.score - 3) / 2.0 END AS score
-      }
-      WITH at, score, node ORDER BY at DESC, node.id DESC LIMIT $__points
-      RETURN {at: at, score: score, node: node}
-    } AS points
-  WITH *, COLLECT { UNWIND negatives AS n
-      WITH n WHERE n.ongoing OR size([p IN positives WHERE p > n.at]) < t.recovery_ratio
-      RETURN n ORDER BY n.ongoing DESC, n.at DESC } AS open,
-    size(points) AS npoints
-  WITH *, points[..(npoints + 1) / 2] AS latest, points[(npoints + 1) / 2..] AS earlier
-  WITH *, CASE WHEN npoints = 0 THEN null ELSE reduce(s = 0.0, p IN latest | s
-      + p.score) / size(latest) END AS current,
-    CASE WHEN size(earlier) = 0 THEN null ELSE reduce(s = 0.0, p IN earlier | s
-        + p.score) / size(earlier) END AS previous
-  WITH *, CASE WHEN previous IS NULL THEN 'UNKNOWN'
-      WHEN current - previous >= t.sentiment_change THEN 'IMPROVING'
-      WHEN previous - current >= t.sentiment_change THEN 'WORSENING' ELSE 'STEADY' END AS direction
-  WITH *,
-    [x IN [
-      CASE WHEN cu.tier IN t.vip_tiers THEN 'tier ' + cu.tier END,
-      CASE WHEN net >= t.vip_lifetime_value THEN 'lifetime value above the VIP threshold' END,
-      CASE WHEN ordersLastYear >= t.vip_orders_per_year
-        THEN toString(ordersLastYear) + ' orders in the last 12 months' END
-    ] WHERE x IS NOT NULL] AS vipBecause,
-    round(0.3 * CASE WHEN contactsPerCase IS NULL OR contactsPerCase <= 1 THEN 0.0
-        WHEN contactsPerCase >= 4 THEN 1.0 ELSE (contactsPerCase - 1) / 3.0 END
-      + 0.25 * CASE WHEN switches >= 3 THEN 1.0 ELSE switches / 3.0 END
-      + 0.2 * CASE WHEN repeats >= 2 THEN 1.0 ELSE repeats / 2.0 END
-      + 0.15 * CASE WHEN botToAgent >= 2 THEN 1.0 ELSE botToAgent / 2.0 END
-      + 0.1 * CASE WHEN size(unanswered) > 0 THEN 1.0 ELSE 0.0 END, 2) AS effort,
-    COLLECT { MATCH (cu)-[:GAVE]->(f:Feedback {kind: 'nps'}) WHERE f.submittedAt >= since
-      WITH f ORDER BY f.submittedAt DESC LIMIT 1 RETURN f }[0] AS lastNps
-  WITH *, [x IN [
-      CASE WHEN size(open) > 0 THEN {code: 'OPEN_NEGATIVES',
-        weight: CASE WHEN t.weights.open_negative * size(open) > t.weights.open_negatives_max
-          THEN t.weights.open_negatives_max ELSE t.weights.open_negative * size(open) END,
-        detail: toString(size(open)) + ' open negative experience(s): '
-          + reduce(s = '', n IN open | s + CASE s WHEN '' THEN '' ELSE ', ' END + n.label)} END,
-      CASE WHEN lastNps.score <= t.nps_detractor_max THEN {code: 'DETRACTOR',
-          weight: t.weights.detractor,
-        detail: 'latest NPS answer is ' + toString(lastNps.score) + ' (a detractor) on '
-            + toString(date(lastNps.submittedAt))} END,
-      CASE WHEN current <= t.negative_sentiment
-          OR direction = 'WORSENING' THEN {code: 'SENTIMENT',
-        weight: t.weights.sentiment, detail: 'sentiment ' + toLower(direction)
-            + ', latest average '
-          + toString(round(current, 2))} END,
-      CASE WHEN effort > 0 THEN {code: 'EFFORT', weight: round(t.weights.effort * effort, 3),
-        detail: 'effort score ' + toString(effort)} END,
-      CASE WHEN daysSinceOrder >= t.lapsed_days THEN {code: 'LAPSED', weight: t.weights.lapsed,
-          detail: 'no order for ' + toString(daysSinceOrder) + ' days'}
-        WHEN daysSinceOrder >= t.lapsed_days / 2 THEN {code: 'COOLING',
-            weight: t.weights.cooling,
-          detail: 'no order for ' + toString(daysSinceOrder) + ' days'} END
-    ] WHERE x IS NOT NULL] AS factors
-  WITH *, COLLECT { UNWIND factors AS x WITH x ORDER BY x.weight DESC, x.code RETURN x }
-    AS factors,
-    reduce(s = 0.0, x IN factors | s + x.weight) AS total
-  WITH *, CASE WHEN total > 1 THEN 1.0 ELSE round(total, 2) END AS risk
-  WITH *,
-    COLLECT { MATCH (cu)-[:PLACED]->(o:Order)-[:SHIPPED_AS]->(s:Shipment)
-      WHERE s.deliveredAt IS NULL AND s.status <> 'returned' AND s.promisedAt < now
-          AND s.promisedAt >= since
-      WITH o, s, duration.inDays(s.promisedAt, now).days AS late,
-        COLLECT { MATCH (cu)-[:HAD]->(i:Interaction)-[:ABOUT]->(x) WHERE (x = s OR x = o)
-          AND i.direction = 'outbound' AND i.occurredAt >= s.promisedAt
-          WITH i ORDER BY i.occurredAt DESC LIMIT 1 RETURN i.occurredAt }[0] AS told
-      ORDER BY s.promisedAt
-      RETURN {kind: 'PROACTIVE_DELIVERY_UPDATE',
-          priority: CASE WHEN told IS NULL THEN 90 ELSE 55 END,
-        reason: 'parcel for order ' + o.number + ' (' + s.carrier + ') was promised for '
-          + toString(date(s.promisedAt)) + ', ' + toString(late)
-              + ' day(s) ago, and is not delivered; '
-          + CASE WHEN told IS NULL THEN 'nobody has told the customer'
-            ELSE 'last update sent ' + toString(date(told)) END,
-        about: [s, o]} } AS lateActions,
-    COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return {status: 'received'})
-      WITH o, r, r.receivedAt + duration({days: t.refund_due_days}) AS due
-      RETURN {kind: 'CONFIRM_REFUND_TIMING', priority: CASE WHEN due < now THEN 70 ELSE 45 END,
-        reason: 'return of order ' + o.number + ' received '
-          + coalesce(toString(date(r.receivedAt)), 'on a date not recorded')
-          + ', refund not paid yet' + CASE WHEN due IS NULL THEN ''
-            WHEN due < now THEN ', overdue since ' + toString(date(due))
-            ELSE ', due by ' + toString(date(due)) END,
-        about: [r, o]} } AS refundActions,
-    COLLECT { MATCH (cu)-[:PLACED]->(o:Order {status: 'abandoned'})
+      WITH * ORDER BY CASE WHEN k.status IN ['open', 'pending'] THEN 0 ELSE 1 END, k.openedAt DESC, k.id DESC
+      LIMIT $__t.cases_cap
+      WITH *, reduce(m = null, x IN COLLECT { MATCH (k)<-[:PART_OF]-(upd:Interaction) WHERE upd.direction = 'outbound' AND EXISTS { (cu)-[:HAD]->(upd) } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) AS lastUpdate
+      RETURN {ref: {type: 'case', id: k.id, label: coalesce(k.number, k.trackingNumber, k.name, k.subject, k.reason, k.id)}, id: k.id, subject: k.subject, status: k.status,
+        openedAt: k.openedAt, resolvedAt: k.resolvedAt, lastUpdate: lastUpdate,
+        followUpDue: CASE WHEN lastUpdate > k.openedAt THEN lastUpdate ELSE k.openedAt END + duration({days: t.case_follow_up_days}),
+        contactCount: COUNT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(cu) },
+        contacts: COLLECT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(cu)
+          WITH x ORDER BY x.occurredAt, x.id LIMIT $__t.case_contacts_cap
+          RETURN {at: x.occurredAt, channel: x.channel, direction: x.direction,
+            selfService: x.selfService} },
+        rated: EXISTS { MATCH (k)<-[:RATES]-(:Feedback) }
+          OR EXISTS { MATCH (k)<-[:PART_OF]-(:Interaction)<-[:RATES]-(:Feedback) }} },
+    parcels: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)-[:SHIPPED_AS]->(s:Shipment)
+      WHERE s.promisedAt >= since OR s.deliveredAt >= since
+      WITH * ORDER BY coalesce(s.deliveredAt, s.promisedAt) DESC, s.id DESC
+      LIMIT $__t.parcels_cap
+      WITH *, CASE WHEN s.deliveredAt IS NULL THEN reduce(m = null, x IN COLLECT { MATCH (s)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (cu)-[:HAD]->(upd) } RETURN upd.occurredAt AS at UNION MATCH (o)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (cu)-[:HAD]->(upd) } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) END AS lastUpdate
+      RETURN {ref: {type: 'shipment', id: s.id, label: coalesce(s.number, s.trackingNumber, s.name, s.subject, s.reason, s.id)}, order: {type: 'order', id: o.id, label: coalesce(o.number, o.trackingNumber, o.name, o.subject, o.reason, o.id)}, number: o.number,
+        orderStatus: o.status, live: o.status IN $__counted, carrier: s.carrier, status: s.status,
+        promisedAt: s.promisedAt, deliveredAt: s.deliveredAt, condition: s.condition,
+        lastUpdate: lastUpdate, updateDue: CASE WHEN s.deliveredAt IS NULL THEN CASE WHEN lastUpdate IS NULL THEN s.promisedAt ELSE lastUpdate + duration({days: t.delivery_update_days}) END END,
+        total: o.totalMinor, currency: o.currency} },
+    returns: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return)
+      WHERE r.status = 'received' OR coalesce(r.refundedAt, r.receivedAt, r.requestedAt) >= since
+      WITH * ORDER BY coalesce(r.refundedAt, r.receivedAt, r.requestedAt) DESC, r.id DESC
+      LIMIT $__t.returns_cap
+      RETURN {ref: {type: 'return', id: r.id, label: coalesce(r.number, r.trackingNumber, r.name, r.subject, r.reason, r.id)}, order: {type: 'order', id: o.id, label: coalesce(o.number, o.trackingNumber, o.name, o.subject, o.reason, o.id)}, number: o.number,
+        status: r.status, reason: r.reason, requestedAt: r.requestedAt,
+        receivedAt: r.receivedAt, refundedAt: r.refundedAt, total: o.totalMinor,
+        currency: o.currency} },
+    feedback: COLLECT { MATCH (cu)-[:GAVE]->(f:Feedback)
+      WITH * ORDER BY f.submittedAt DESC, f.id DESC LIMIT $__t.feedback_cap
+      RETURN {ref: {type: 'feedback', id: f.id, label: coalesce(f.number, f.trackingNumber, f.name, f.subject, f.reason, f.id)}, kind: f.kind, score: f.score, at: f.submittedAt,
+        comment: f.comment, bought: NOT EXISTS { MATCH (f)-[:RATES]->(:Product) }
+          OR EXISTS { MATCH (f)-[:RATES]->(:Product)<-[:CONTAINS]-(:Order)<-[:PLACED]-(cu) }} },
+    carts: COLLECT { MATCH (cu)-[:PLACED]->(o:Order {status: 'abandoned'})
       WHERE o.placedAt >= now - duration({days: t.cart_days})
-        AND NOT EXISTS { MATCH (cu)-[:PLACED]->(later:Order) WHERE later.placedAt > o.placedAt
-          AND later.status IN $__counted }
-      RETURN {kind: 'RECOVER_ABANDONED_CART', priority: 60,
-        reason: 'cart ' + o.number + ' abandoned on ' + toString(date(o.placedAt)) + ' with '
-          + toString(COUNT { (o)-[:CONTAINS]->() }) + ' item(s), nothing ordered since',
-        about: [o]} } AS cartActions,
-    COLLECT { MATCH (cu)-[:OPENED]->(k:Case) WHERE k.status IN ['resolved', 'closed']
-        AND k.resolvedAt >= now - duration({days: t.feedback_request_days})
-        AND NOT EXISTS { MATCH (k)<-[:RATES]-(:Feedback) }
-        AND NOT EXISTS { MATCH (k)<-[:PART_OF]-(:Interaction)<-[:RATES]-(:Feedback) }
-      WITH k ORDER BY k.resolvedAt DESC
-      RETURN {kind: 'REQUEST_FEEDBACK', priority: 30,
-        reason: 'case ' + k.id + ' (' + k.subject + ') resolved ' + toString(date(k.resolvedAt))
-          + ' and nobody asked how it went', about: [k]} } AS feedbackActions
-  WITH *, [x IN [
-      CASE WHEN size(vipBecause) > 0 AND size(open) > 0 THEN {kind: 'APOLOGIZE_AND_COMPENSATE',
-        priority: 100, reason: 'VIP (' + reduce(s = '', v IN vipBecause | s
-            + CASE s WHEN '' THEN '' ELSE ', ' END + v)
-          + ') with ' + toString(size(open)) + ' open negative experience(s): '
-          + reduce(s = '', n IN open | s + CASE s WHEN '' THEN '' ELSE '; ' END + n.label)
-          + '; apologize and offer an incentive', about: [n IN open | n.node]} END,
-      CASE WHEN size(hardCases) > 0
-          OR size(failedBots) >= t.escalate_self_service_failures THEN {
-        kind: 'ESCALATE_TO_LIVE_AGENT', priority: 80,
-        reason: CASE WHEN size(hardCases) > 0 THEN reduce(s = '', h IN hardCases | s
-            + CASE s WHEN '' THEN '' ELSE '; ' END + 'open case ' + h.node.id + ' took '
-            + toString(h.contacts) + ' contacts and ' + toString(h.switches)
-                + ' channel switch(es)')
-          ELSE toString(size(failedBots)) + ' self-service contacts failed in 30 days' END
-          + '; give it to one senior agent who owns it to the end',
-        about: CASE WHEN size(hardCases) > 0 THEN [h IN hardCases | h.node]
-          ELSE failedBots END} END,
-      CASE WHEN size(unanswered) > 0 THEN {kind: 'ANSWER_OPEN_QUESTION', priority: 75,
-        reason: toString(size(unanswered)) + ' question(s) unanswered, the oldest from '
-          + toString(date(last(unanswered).occurredAt)) + ': ' + last(unanswered).summary,
-        about: unanswered} END
-    ] WHERE x IS NOT NULL] + lateActions + refundActions + cartActions
-        + feedbackActions AS actions
-  WITH *, COLLECT { UNWIND actions AS x
-    WITH x ORDER BY x.priority DESC, x.kind, x.about[0].id RETURN x } AS actions
-  WITH *,
+      WITH * ORDER BY o.placedAt DESC, o.id DESC LIMIT 10
+      RETURN {ref: {type: 'order', id: o.id, label: coalesce(o.number, o.trackingNumber, o.name, o.subject, o.reason, o.id)}, number: o.number, at: o.placedAt,
+        items: COUNT { MATCH (o)-[:CONTAINS]->() },
+        boughtSince: EXISTS { MATCH (cu)-[:PLACED]->(later:Order)
+          WHERE later.placedAt > o.placedAt AND later.status IN $__counted }} }
+  } AS n14
+}
+ RETURN n14 }[0], k1: COLLECT { 
+CALL (n13) {
+  WITH n13 AS cu, datetime($__now) AS now, $__t AS t
+  RETURN {identities:
     COLLECT { MATCH (cu)<-[:IDENTIFIES]-(id:Identity)
       WITH id, COLLECT { MATCH (id)-[:IDENTIFIES]->(other:Customer) WHERE other <> cu AND ($__brands IS NULL OR EXISTS { MATCH (other)-[:OF_BRAND]->(otherbrand:Brand) WHERE otherbrand.id IN $__brands })
         WITH other ORDER BY other.id RETURN other } AS others
       WITH id, others WHERE size(others) > 0
       WITH id, others ORDER BY id.kind, id.value
-      RETURN {identity: id, others: others} } AS sharedIdentities,
+      RETURN {identity: id, others: others} },
+  problems:
+
     COLLECT {
       MATCH (cu)-[:PLACED]->(o:Order)-[:CONTAINS]->(p:Product)
       WHERE o.placedAt >= now - duration({days: t.shared_order_days})
@@ -282,12 +90,12 @@ CALL (root) {
       WITH p, COLLECT { CALL (p, cu, now, t) {
         MATCH (p)<-[:CONTAINS]-(:Order)<-[:ABOUT]-(i:Interaction)<-[:HAD]-(other:Customer)
         WHERE other <> cu AND ($__brands IS NULL OR EXISTS { MATCH (other)-[:OF_BRAND]->(otherbrand:Brand) WHERE otherbrand.id IN $__brands }) AND i.occurredAt >= now - duration({days: t.shared_problem_days})
-          AND i.sentiment <= t.problem_sentiment
+          AND i.topic IN t.product_problem_topics
         RETURN other, i.occurredAt AS at
         UNION
         MATCH (p)<-[:ABOUT]-(i:Interaction)<-[:HAD]-(other:Customer)
         WHERE other <> cu AND ($__brands IS NULL OR EXISTS { MATCH (other)-[:OF_BRAND]->(otherbrand:Brand) WHERE otherbrand.id IN $__brands }) AND i.occurredAt >= now - duration({days: t.shared_problem_days})
-          AND i.sentiment <= t.problem_sentiment
+          AND (i.sentiment <= t.problem_sentiment OR i.topic IN t.product_problem_topics)
         RETURN other, i.occurredAt AS at
         UNION
         MATCH (p)<-[:RATES]-(f:Feedback)<-[:GAVE]-(other:Customer)
@@ -315,26 +123,8 @@ CALL (root) {
       WITH o, s, others, lastAt WHERE others > 0
       RETURN {about: s, others: others, lastAt: lastAt,
         detail: toString(others) + ' other customer(s) contacted us about the parcel for order '
-            + o.number} } AS problems
-  RETURN {
-    asOf: now,
-    value: {net: net, gross: gross, refunded: refunded, currency: currency, orders: orders,
-      lastYear: ordersLastYear, lastOrderAt: lastOrderAt, days: daysSinceOrder, tier: cu.tier,
-      because: vipBecause},
-    effort: {score: effort, level: CASE WHEN effort >= t.effort_high THEN 'high'
-        WHEN effort >= t.effort_high / 2 THEN 'medium' ELSE 'low' END,
-      cases: cases, perCase: round(contactsPerCase, 2), switches: switches, repeats: repeats,
-      botToAgent: botToAgent, botFailures: size(failedBots), unanswered: size(unanswered),
-      firstResponse: round(firstResponseMinutes, 1), resolution: round(resolutionHours, 1)},
-    recovery: {positives: size(positives), negatives: size(negatives), ratio: t.recovery_ratio,
-      balance: size(positives) - t.recovery_ratio * size(negatives), open: open},
-    sentiment: {direction: direction, current: round(current, 2), previous: round(previous, 2),
-      points: points},
-    churn: {score: risk, level: CASE WHEN risk >= t.risk_high THEN 'high'
-        WHEN risk >= t.risk_medium THEN 'medium' ELSE 'low' END, factors: factors},
-    actions: actions,
-    shared: {identities: sharedIdentities, problems: problems}
-  } AS n13
+            + o.number} }
+  } AS n15
 }
- WITH * LIMIT 1 RETURN {k0: COLLECT { WITH n13.value AS n14 WITH * LIMIT 1 RETURN {k0: size(n14.because) > 0, k1: n14.because} }[0], k1: COLLECT { WITH n13.churn AS n15 WITH * LIMIT 1 RETURN {k0: n15.score, k1: n15.level, k2: [x IN n15.factors | x.detail]} }[0], k2: COLLECT { WITH n13.recovery AS n16 WITH * LIMIT 1 RETURN {k0: n16.balance, k1: COLLECT { UNWIND n16.open AS n17 WITH * RETURN {k0: n17.kind, k1: n17.label} }} }[0], k3: COLLECT { WITH n13.sentiment AS n18 WITH * LIMIT 1 RETURN {k0: n18.direction, k1: n18.current} }[0], k4: COLLECT { UNWIND n13.actions AS n19 WITH * RETURN {k0: n19.kind, k1: n19.priority, k2: n19.reason, k3: COLLECT { UNWIND n19.about AS n20 WITH n20, [l IN labels(n20) WHERE l IN ['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']][0] AS n20_type WITH * RETURN {k0: toLower(n20_type), k1: n20.id, k2: coalesce(n20.number, n20.trackingNumber, n20.name, n20.subject, n20.reason, n20.id)} }} }, k5: COLLECT { WITH n13.shared AS n21 WITH * LIMIT 1 RETURN {k0: COLLECT { UNWIND n21.identities AS n22 WITH * RETURN {k0: n22.identity.kind, k1: n22.identity.value, k2: size(n22.others)} }, k1: COLLECT { UNWIND n21.problems AS n23 WITH * RETURN {k0: n23.detail} }} }[0]} }[0], k10: root.id} AS result
-// parameters: __brands, __counted, __now, __pii, __points, __t, key, kind, p0, p1, p2, p3
+ WITH * LIMIT 1 RETURN {k0: COLLECT { UNWIND n15.identities AS n16 WITH * RETURN {k0: n16.identity.kind, k1: n16.identity.value, k2: size(n16.others)} }, k1: COLLECT { UNWIND n15.problems AS n17 WITH * RETURN {k0: n17.detail} }} }[0]} }[0], k10: root.id} AS result
+// parameters: __brands, __counted, __now, __pii, __t, key, kind, p0, p1, p2, p3
