@@ -317,7 +317,7 @@ MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
         "IMPROVING": "The newer half is better by sentiment_change or more.",
         "STEADY": "Neither half differs by sentiment_change.",
         "WORSENING": "The newer half is worse by sentiment_change or more.",
-        "UNKNOWN": "Fewer than 2 sentiment points.",
+        "UNKNOWN": "Fewer than sentiment_min_points (3) sentiment points.",
     },
     Level: {
         "LOW": "Below the medium threshold.",

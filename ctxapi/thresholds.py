@@ -68,7 +68,7 @@ class Priorities:
 class Thresholds:
     """Every number a rule in docs/insights.md uses; money is in minor units."""
 
-    window_days: int = 365  # experiences, effort and value look back this far
+    window_days: int = 365  # experiences, effort and contacts look back this far
     # Value
     vip_tiers: tuple[str, ...] = ("vip",)
     vip_lifetime_value: int = 200_000  # net of refunds, minor units (2,000.00)
@@ -193,10 +193,12 @@ class _Setting(ma.Field[Any]):
 class _Int(_Setting):
     expected = "int"
 
-    def __init__(self, *, minimum: int = 0) -> None:
+    def __init__(self, *, minimum: int = 0, maximum: int | None = None) -> None:
         below = "zero" if minimum == 0 else str(minimum)
         error = f"must not be below {below}, got {{input}}"
-        super().__init__(validate=validate.Range(min=minimum, error=error))
+        if maximum is not None:
+            error = f"must be between {minimum} and {maximum}, got {{input}}"
+        super().__init__(validate=validate.Range(min=minimum, max=maximum, error=error))
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
@@ -362,7 +364,9 @@ _THRESHOLDS = _schema(
         "sentiment_min_points": _Int(minimum=2),
         "tier_head_start_hours": _TierHours(),
         "weights": _Table(_schema(Weights)),
-        "priorities": _Table(_schema(Priorities)),
+        "priorities": _Table(
+            _schema(Priorities, {f.name: _Int(maximum=100) for f in fields(Priorities)})
+        ),
         "value_currency": _Currency(),
         "exchange_rates": _Rates(),
         "product_problem_topics": _Words(),

@@ -227,7 +227,8 @@ def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture
 def api(world: Database, settings: Settings, api_key: str) -> FlaskClient:
-    app: Flask = create_app(replace(settings, clock=NOW, debug=True))
+    # (Neo4j may plan the insights query cold for over 10 s on a busy host: no timeout test)
+    app: Flask = create_app(replace(settings, clock=NOW, debug=True, query_timeout=120))
     return keyed(app.test_client(), api_key)
 
 
@@ -447,7 +448,9 @@ def test_thresholds_come_from_configuration(
     config = tmp_path / "insights.toml"
     config.write_text("recovery_ratio = 10\nvip_lifetime_value = 500000\n[weights]\nlapsed = 2.0\n")
     thresholds = from_env({"CTXAPI_INSIGHTS": str(config)}).insights
-    app: Flask = create_app(replace(settings, clock=NOW, debug=True, insights=thresholds))
+    app: Flask = create_app(
+        replace(settings, clock=NOW, debug=True, insights=thresholds, query_timeout=120)
+    )
     api = keyed(app.test_client(), api_key)
     # when
     eleven, viplate, lapsed = (insights(api, cid) for cid in ("eleven", "viplate", "lapsed"))

@@ -94,7 +94,8 @@ def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFac
 
 def client(settings: Settings, api_key: str, **thresholds: Any) -> FlaskClient:
     insights = Thresholds.from_mapping(thresholds)
-    app: Flask = create_app(replace(settings, clock=NOW, insights=insights))
+    # (Neo4j may plan the insights query cold for over 10 s on a busy host: no timeout test)
+    app: Flask = create_app(replace(settings, clock=NOW, insights=insights, query_timeout=120))
     return keyed(app.test_client(), api_key)
 
 

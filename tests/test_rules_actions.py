@@ -124,8 +124,8 @@ def test_every_open_negative_gets_an_apology_in_every_tier(kind: str, tier: str)
     ("items", "t", "amount", "basis"),
     [
         pytest.param([parcel(total=40_000)], T, "60.00", "15% of order N-1", id="share-of-order"),
-        pytest.param([parcel(total=100_000)], T, "100.00", "15% of order N-1",
-                     id="capped-at-incentive-max"),
+        pytest.param([parcel(total=100_000)], T, "100.00",
+                     "15% of order N-1, capped at 100.00", id="capped-at-incentive-max"),
         pytest.param([case()], T, "20.00", "the default incentive", id="default-without-order"),
         pytest.param([parcel("N-1", total=40_000), parcel("N-3", total=50_000)], T, "75.00",
                      "15% of order N-3", id="largest-order-concerned"),
@@ -138,7 +138,7 @@ def test_every_open_negative_gets_an_apology_in_every_tier(kind: str, tier: str)
         pytest.param([parcel(total=40_000, currency="GBP")], T, "20.00", "the default incentive",
                      id="no-rate-default"),
         pytest.param([parcel(total=40_000)], Thresholds(incentive_percent=10, incentive_max=3_000),
-                     "30.00", "10% of order N-1", id="configured"),
+                     "30.00", "10% of order N-1, capped at 30.00", id="configured"),
     ],
 )  # fmt: skip
 def test_vip_incentive(items: list[Fact], t: Thresholds, amount: str, basis: str) -> None:

@@ -63,7 +63,7 @@ class ValueInsight(graphene.ObjectType):
     gross_sales = fact(Money, description="Order totals before refunds, like lifetimeValue.")
     refunded = fact(Money, description="Refunds paid, like lifetimeValue.")
     by_currency = facts(
-        CurrencyValue, required=True, description="Per currency, exactly; highest value first."
+        CurrencyValue, required=True, description="Per currency, exactly; most orders first."
     )
     converted_from = facts(
         graphene.String,

@@ -157,7 +157,10 @@ class Compiler:
         return "{" + ", ".join(parts) + "}", how
 
     def facts(self, spec: Judged, var: str) -> str:
-        """``COLLECT { … }[0]``: the one facts map a judged fragment binds."""
+        """``COLLECT { … }[0]``: the one facts map a judged fragment binds. Its lists are
+        bounded by caps; the budget counts them as one unpaged list per object."""
+        with self.budget.rows_of(None):
+            pass
         child = self.var()
         for name in spec.needs:
             self.need(name)

@@ -145,7 +145,8 @@ CALL ({v}) {
     + _ref("f", "Feedback")
     + """, kind: f.kind, score: f.score, at: f.submittedAt,
         comment: f.comment, bought: NOT EXISTS { MATCH (f)-[:RATES]->(:Product) }
-          OR EXISTS { MATCH (f)-[:RATES]->(:Product)<-[:CONTAINS]-(:Order)<-[:PLACED]-(cu) }} },
+          OR EXISTS { MATCH (f)-[:RATES]->(:Product)<-[:CONTAINS]-(o:Order)<-[:PLACED]-(cu)
+            WHERE o.status IN $__counted }} },
     carts: COLLECT { MATCH (cu)-[:PLACED]->(o:Order {status: 'abandoned'})
       WHERE o.placedAt >= now - duration({days: t.cart_days})
       WITH * ORDER BY o.placedAt DESC, o.id DESC LIMIT 10

@@ -67,8 +67,12 @@ def incentive(facts: Facts, recovery: Recovery, t: Thresholds) -> tuple[int, str
     if not known:
         return min(t.incentive_default, t.incentive_max), "the default incentive"
     total, number = max(known)
-    amount = min(total * t.incentive_percent // 100, t.incentive_max)
-    return amount, str(t.incentive_percent) + "% of order " + number
+    share = total * t.incentive_percent // 100
+    basis = str(t.incentive_percent) + "% of order " + number
+    if share > t.incentive_max:
+        cap = format_minor_units(t.incentive_max, t.value_currency)
+        return t.incentive_max, basis + ", capped at " + cap
+    return share, basis
 
 
 def judge_actions(

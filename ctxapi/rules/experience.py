@@ -220,7 +220,8 @@ def positives(facts: Facts, t: Thresholds) -> list[datetime]:
     found = [
         s.delivered_at
         for s in facts.parcels
-        if s.delivered_at is not None
+        if s.live
+        and s.delivered_at is not None
         and s.promised_at is not None
         and s.delivered_at >= since
         and s.delivered_at <= s.promised_at

@@ -37,7 +37,7 @@ class Value:
             (t.last_order_at for t in self.facts.totals if t.last_order_at is not None),
             default=None,
         )
-        by_currency = sorted(self.facts.totals, key=lambda t: (-(t.gross - t.refunded), t.currency))
+        by_currency = sorted(self.facts.totals, key=lambda t: (-t.orders, t.currency))
         return {
             "lifetimeValue": self._money(self.net),
             "grossSales": self._money(self.gross),

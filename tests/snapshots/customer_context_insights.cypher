@@ -60,7 +60,8 @@ CALL (n13) {
       WITH * ORDER BY f.submittedAt DESC, f.id DESC LIMIT $__t.feedback_cap
       RETURN {ref: {type: 'feedback', id: f.id, label: coalesce(f.number, f.trackingNumber, f.name, f.subject, f.reason, f.id)}, kind: f.kind, score: f.score, at: f.submittedAt,
         comment: f.comment, bought: NOT EXISTS { MATCH (f)-[:RATES]->(:Product) }
-          OR EXISTS { MATCH (f)-[:RATES]->(:Product)<-[:CONTAINS]-(:Order)<-[:PLACED]-(cu) }} },
+          OR EXISTS { MATCH (f)-[:RATES]->(:Product)<-[:CONTAINS]-(o:Order)<-[:PLACED]-(cu)
+            WHERE o.status IN $__counted }} },
     carts: COLLECT { MATCH (cu)-[:PLACED]->(o:Order {status: 'abandoned'})
       WHERE o.placedAt >= now - duration({days: t.cart_days})
       WITH * ORDER BY o.placedAt DESC, o.id DESC LIMIT 10
