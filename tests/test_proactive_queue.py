@@ -1,9 +1,10 @@
 """The proactive queue over the demo stories on the demo's day, and over a small hand-built world
-where every item's answer is known by hand (what is due, and its facts)."""
+where every item's answer is known by hand (what is due, its facts, one line per customer)."""
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -14,12 +15,15 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from graphql import parse
 
 from ctxapi import create_app
 from ctxapi.access.keys import KeyStore, Scope
 from ctxapi.cli import DEMO_DIR
-from ctxapi.config import Settings
+from ctxapi.config import PROJECT_ROOT, Settings
 from ctxapi.db import Database
+from ctxapi.graphql.compiler import compile
+from ctxapi.graphql.schema import schema
 from tests.api import data, query
 from tests.conftest import clear_graph, keyed
 from tests.seeding import seed_load, write_lines
@@ -142,11 +146,14 @@ NOW = "2026-11-23T12:00:00+00:00"
 ITEMS = """
 query Items($first: Int!, $after: String, $reasons: [ProactiveReason!]) {
   proactiveQueue(first: $first, after: $after, reasons: $reasons) {
-    edges { node { customer { id } reason detail dueAt priority about { id } } }
+    edges { node { customer { id } reason detail dueAt priority dueItems about { id } } }
     pageInfo { hasNextPage endCursor }
   }
 }
 """
+CUSTOMERS = ITEMS.replace("proactiveQueue", "proactiveCustomers").replace(
+    "query Items", "query Customers"
+)
 
 
 def day(offset: float, hour: int = 10) -> str:
@@ -286,6 +293,10 @@ def items(nodes_: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(node["customer"]["id"], node["about"]["id"]) for node in nodes_]
 
 
+def counted(nodes_: list[dict[str, Any]]) -> list[tuple[str, str, int | None]]:
+    return [(node["customer"]["id"], node["about"]["id"], node["dueItems"]) for node in nodes_]
+
+
 def walk(api: FlaskClient, text: str, field: str, first: int, **variables: Any) -> list[Any]:
     """Every page of ``field``, ``first`` at a time: the nodes of each page."""
     pages: list[Any] = []
@@ -308,6 +319,7 @@ def test_the_queue_leaves_out_dead_orders_and_items_answered_lately(brand_b: Fla
     assert [node["priority"] for node in queued] == [24 * days + 2 for _, _, days in QUEUED]
     due = {node["about"]["id"]: node["dueAt"] for node in queued}
     assert (due["T3-S"], due["stale-K"], due["BZ1-S"]) == (day(6), day(11), day(2))
+    assert {node["dueItems"] for node in queued} == {None}  # counted by proactiveCustomers
 
 
 def test_the_detail_states_the_facts(brand_b: FlaskClient) -> None:
@@ -339,7 +351,46 @@ def test_the_queue_pages_are_full_after_the_items_it_leaves_out(brand_b: FlaskCl
     assert [items(page) for page in pages] == [[(cid, item)] for cid, item, _ in QUEUED]
 
 
-def test_a_key_of_another_brand_does_not_see_brand_b_s_queue(
+def test_proactive_customers_lists_each_customer_once_at_their_most_urgent_item(
+    brand_b: FlaskClient,
+) -> None:
+    # when
+    listed = nodes(data(brand_b, CUSTOMERS, first=20)["proactiveCustomers"])
+    queued = nodes(data(brand_b, ITEMS, first=20)["proactiveQueue"])
+    # then busy appears once, at its refund, with its parcel counted
+    assert counted(listed) == [
+        ("stale", "stale-K", 1), ("quiet", "quiet-K", 1), ("refund", "RF1-R", 1),
+        ("busy", "BZ2-R", 2), ("told3", "T3-S", 1), ("silent", "S1-S", 1),
+    ]  # fmt: skip
+    # and each is the queue's item, fact for fact
+    by_item = {node["about"]["id"]: node for node in queued}
+    for node in listed:
+        assert node == by_item[node["about"]["id"]] | {"dueItems": node["dueItems"]}
+
+
+@pytest.mark.parametrize("first", [1, 2, 4])
+def test_proactive_customers_pages_exactly(brand_b: FlaskClient, first: int) -> None:
+    # when
+    pages = walk(brand_b, CUSTOMERS, "proactiveCustomers", first=first)
+    # then every customer comes once, none is lost, and no page holds more than `first`
+    walked = [customer for page in pages for customer, _ in items(page)]
+    assert walked == ["stale", "quiet", "refund", "busy", "told3", "silent"]
+    assert all(len(page) <= first for page in pages)
+    assert len(pages) == -(-6 // first)
+
+
+def test_proactive_customers_honours_reasons(brand_b: FlaskClient) -> None:
+    # when
+    refunds = data(brand_b, CUSTOMERS, first=20, reasons=["REFUND_OVERDUE"])["proactiveCustomers"]
+    parcels = data(brand_b, CUSTOMERS, first=20, reasons=["LATE_SHIPMENT"])["proactiveCustomers"]
+    # then busy stands at its item of the reason asked for, and counts only those
+    assert counted(nodes(refunds)) == [("refund", "RF1-R", 1), ("busy", "BZ2-R", 1)]
+    assert counted(nodes(parcels)) == [
+        ("told3", "T3-S", 1), ("busy", "BZ1-S", 1), ("silent", "S1-S", 1),
+    ]  # fmt: skip
+
+
+def test_a_key_of_another_brand_sees_neither_list_of_brand_b(
     world: Database, world_app: Flask, brand_b: FlaskClient
 ) -> None:
     # given a key of the other brand
@@ -347,8 +398,26 @@ def test_a_key_of_another_brand_does_not_see_brand_b_s_queue(
     # when
     queues = {name: data(api, ITEMS, first=20)["proactiveQueue"]
               for name, api in (("b", brand_b), ("other", other))}  # fmt: skip
+    lists = {name: data(api, CUSTOMERS, first=20)["proactiveCustomers"]
+             for name, api in (("b", brand_b), ("other", other))}  # fmt: skip
     # then each brand sees its own customers only
     assert items(nodes(queues["other"])) == [("stranger", "stranger-K"), ("stranger", "X1-S")]
-    seen_by_b = {cid for cid, _ in items(nodes(queues["b"]))}
+    assert counted(nodes(lists["other"])) == [("stranger", "stranger-K", 2)]
+    seen_by_b = {cid for page in (queues["b"], lists["b"]) for cid, _ in items(nodes(page))}
     assert "stranger" not in seen_by_b
     assert len(seen_by_b) == 6
+
+
+def test_the_committed_per_customer_query_compiles_to_the_cypher_on_record() -> None:
+    # given the committed query and its snapshot (CTXAPI_UPDATE_SNAPSHOTS=1 rewrites it, as
+    # for the queries test_compiler.py snapshots)
+    document = (PROJECT_ROOT / "schema" / "queries" / "proactive_customers.graphql").read_text()
+    snapshot = Path(__file__).parent / "snapshots" / "proactive_customers.cypher"
+    fixed = Settings(neo4j_uri="bolt://127.0.0.1:1", clock=NOW)
+    # when it is compiled
+    [compiled] = compile(schema.graphql_schema, parse(document), {"after": None}, settings=fixed)
+    text = compiled.text + "\n// parameters: " + ", ".join(sorted(compiled.params)) + "\n"
+    if os.environ.get("CTXAPI_UPDATE_SNAPSHOTS") == "1":
+        snapshot.write_text(text)
+    # then the text is exactly the one on record
+    assert text == snapshot.read_text()

@@ -10,10 +10,13 @@ ordered by key. Every kind is read from a range index on the customer's tier and
 due time: while an item can fall due it carries its customer's tier as ``queueTier`` (the
 loader keeps it in step, migration 0003), so the index holds only items that may be due.
 
-Each tier is read in due order from the cursor on, the items due now are kept (an update
-sent lately is checked before the limit, so a page is still full) and each read stops after
+``proactiveQueue`` reads each tier in due order from the cursor on, keeps the items due now
+(an update sent lately is checked before the limit, so a page is still full) and stops after
 ``first + 1`` of them; nothing scans customers, and the last step merges at most
-``3 * tiers * (first + 1)`` rows. See docs/insights.md.
+``3 * tiers * (first + 1)`` rows. ``proactiveCustomers`` lists each customer once, at their
+most urgent item: where a customer stands depends on all their items, so it reads every item
+due in the window and groups them by customer before it pages. Both are composed from the
+same pieces below. See docs/insights.md.
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ def _days(since: LiteralString) -> LiteralString:
 # - _SEEK reads the kind's index for one tier in due order from the cursor on and keeps the
 #   items of the key's brands that are due now; it binds the item, its customer `c` and, for
 #   parcels and cases, `last`: when the last update was sent (null: never);
-# - _PAGE keeps the first `$limit` of them, in the index's order: every condition comes
-#   before it, so a page is full whatever they leave out;
+# - _PAGE keeps the first `$limit` of them, in the index's order (proactiveQueue only): every
+#   condition comes before it, so a page is full whatever they leave out;
 # - _ITEM returns the row the queue merges, with its fact line.
 _PARCEL_SEEK: LiteralString = (
     """
@@ -163,15 +166,16 @@ _CASE_ITEM: LiteralString = (
 )
 
 
-def _items() -> LiteralString:
-    """The items due now of each tier (of each kind the first ``$limit`` in due order), one
-    row each: ``c``, ``subject``, ``due``, ``id``, ``reason``, ``action``, ``detail`` and the
-    item's ``key``; ``now`` is kept."""
+def _items(paged: bool) -> LiteralString:
+    """The items due now of each tier (of each kind the first ``$limit`` in due order when
+    ``paged``, else all), one row each: ``c``, ``subject``, ``due``, ``id``, ``reason``,
+    ``action``, ``detail`` and the item's ``key``; ``now`` is kept."""
+    parcels, refunds, cases = (_PARCEL_PAGE, _REFUND_PAGE, _CASE_PAGE) if paged else ("", "", "")
     return (
         "CALL (now, t, tier, afterDue) {"
-        + _PARCEL_SEEK + _PARCEL_PAGE + _PARCEL_ITEM
-        + "\n  UNION" + _REFUND_SEEK + _REFUND_PAGE + _REFUND_ITEM
-        + "\n  UNION" + _CASE_SEEK + _CASE_PAGE + _CASE_ITEM
+        + _PARCEL_SEEK + parcels + _PARCEL_ITEM
+        + "\n  UNION" + _REFUND_SEEK + refunds + _REFUND_ITEM
+        + "\n  UNION" + _CASE_SEEK + cases + _CASE_ITEM
         + """
 }
 WITH now, c, subject, due, id, reason, action, detail,
@@ -185,19 +189,37 @@ WITH datetime($__now) AS now, $__t AS t
 UNWIND t.queue_tiers AS tier
 """
 _ROOT: LiteralString = """WITH {customer: c, subject: subject, due: due, id: id, reason: reason,
-  action: action, detail: detail, key: key,
+  action: action, detail: detail, key: key, dueItems: dueItems,
   priority: duration.inSeconds(key, now).hours} AS root
 """
 
-#: Each tier and kind read in due order from the cursor on, ``$limit`` rows at most, merged
-#: by key.
+#: proactiveQueue: each tier and kind read in due order from the cursor on, ``$limit`` rows
+#: at most, merged by key.
 QUEUE: LiteralString = (
     _TIERS
     + """WITH now, t, tier, CASE WHEN $afterKey IS NOT NULL
     THEN datetime($afterKey) + duration({hours: tier.head_hours}) END AS afterDue
 """
-    + _items()
-    + "ORDER BY key, id LIMIT $limit\n"
+    + _items(paged=True)
+    + "ORDER BY key, id LIMIT $limit\nWITH *, null AS dueItems\n"
+    + _ROOT
+)
+
+#: proactiveCustomers: every item due in the window, grouped by customer (the most urgent
+#: first), then the customers after the cursor in order of their most urgent item.
+CUSTOMERS: LiteralString = (
+    _TIERS
+    + "WITH now, t, tier, null AS afterDue\n"
+    + _items(paged=False)
+    + """ORDER BY key, id
+WITH now, c, collect({subject: subject, due: due, id: id, reason: reason, action: action,
+  detail: detail, key: key})[0] AS top, count(*) AS dueItems
+WHERE $afterKey IS NULL OR top.key > datetime($afterKey)
+  OR (top.key = datetime($afterKey) AND top.id > $afterId)
+WITH now, c, top.subject AS subject, top.due AS due, top.id AS id, top.reason AS reason,
+  top.action AS action, top.detail AS detail, top.key AS key, dueItems
+ORDER BY key, id LIMIT $limit
+"""
     + _ROOT
 )
 
@@ -236,6 +258,12 @@ class ProactiveItem(graphene.ObjectType):
         required=True,
         description="Hours since dueAt, counting the tier head start: higher is more urgent.",
     )
+    due_items = value(
+        graphene.Int,
+        "{v}.dueItems",
+        description="How many items of this customer are due now (of the `reasons` asked"
+        " for), this one included. Counted by proactiveCustomers; null in proactiveQueue.",
+    )
     about = references(
         "{v}.subject", one=True, required=True, description="The parcel, return or case."
     )
@@ -258,6 +286,18 @@ def _queue_params(arguments: dict[str, Any], _settings: Settings) -> dict[str, A
 
 
 QUEUE_ENTRY = Entry(QUEUE, _queue_params, needs=("__now", "__t"))
+CUSTOMERS_ENTRY = Entry(CUSTOMERS, _queue_params, needs=("__now", "__t"))
+
+
+def _arguments() -> dict[str, Any]:
+    """The arguments both root fields take (one set of objects per field)."""
+    return {
+        "first": graphene.Int(default_value=20, description="How many (0 to 100)."),
+        "after": graphene.String(description="Cursor (endCursor of the previous page)."),
+        "reasons": graphene.List(
+            graphene.NonNull(enums.ProactiveReason), description="Only these."
+        ),
+    }
 
 
 class ProactiveQueries(graphene.ObjectType):
@@ -268,9 +308,20 @@ class ProactiveQueries(graphene.ObjectType):
         QUEUE_ENTRY,
         resolve_entry,
         required=True,
-        first=graphene.Int(default_value=20, description="How many (0 to 100)."),
-        after=graphene.String(description="Cursor (endCursor of the previous page)."),
-        reasons=graphene.List(graphene.NonNull(enums.ProactiveReason), description="Only these."),
+        **_arguments(),
         description="Customers to contact before they call, most urgent first. A customer"
-        " with several due items appears once per item; totalCount is not computed (null).",
+        " with several due items appears once per item (proactiveCustomers lists each"
+        " customer once); totalCount is not computed (null).",
+    )
+    proactive_customers = entry(
+        ProactiveItemConnection,
+        CUSTOMERS_ENTRY,
+        resolve_entry,
+        required=True,
+        **_arguments(),
+        description="Each customer to contact before they call, once, at their most urgent"
+        " item (the items of proactiveQueue), most urgent first, with dueItems. Exact across"
+        " pages, and dearer than proactiveQueue: every page reads every item due within the"
+        " queue window (queue_days) of every tier and groups them by customer before it"
+        " pages. totalCount is not computed (null).",
     )

@@ -61,8 +61,9 @@ CALL (now, t, tier, afterDue) {
 WITH now, c, subject, due, id, reason, action, detail,
   due - duration({hours: tier.head_hours}) AS key
 ORDER BY key, id LIMIT $limit
+WITH *, null AS dueItems
 WITH {customer: c, subject: subject, due: due, id: id, reason: reason,
-  action: action, detail: detail, key: key,
+  action: action, detail: detail, key: key, dueItems: dueItems,
   priority: duration.inSeconds(key, now).hours} AS root
  RETURN {n: {k0: COLLECT { WITH root.customer AS n1 WITH * LIMIT 1 RETURN {k0: n1.id, k1: n1.name, k2: n1.tier} }[0], k1: root.reason, k2: root.action, k3: root.detail, k4: root.priority, k5: COLLECT { WITH root.subject AS n2 WITH n2, [l IN labels(n2) WHERE l IN ['Order', 'Shipment', 'Return', 'Product', 'Case', 'Interaction', 'Feedback']][0] AS n2_type WITH * LIMIT 1 RETURN {k0: toLower(n2_type), k1: n2.id} }[0]}, c: [toString(root.key), root.id]} AS result
 // parameters: __brands, __counted, __now, __pii, __t, afterId, afterKey, limit, reasons
