@@ -290,7 +290,8 @@ MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
         "FOLLOW_UP_OPEN_CASE": "An open case has had no update sent for days.",
     },
     ProactiveReason: {
-        "LATE_SHIPMENT": "A parcel not delivered by its promised time.",
+        "LATE_SHIPMENT": "A parcel of a live order not delivered by its promised time, with no"
+        " update sent for delivery_update_days.",
         "REFUND_OVERDUE": "A received return not refunded within refund_due_days.",
         "UNRESOLVED_CASE": "An open case with no update sent for case_follow_up_days.",
     },

@@ -38,6 +38,7 @@ COMMITTED: tuple[tuple[str, str, dict[str, Any]], ...] = (
         {"email": "warm-up@ctxapi.invalid", "withInsights": True},
     ),
     ("proactive_queue", "proactive_queue.graphql", {"after": None}),
+    ("proactive_customers", "proactive_customers.graphql", {"after": None}),
     ("search_customers", "search_customers.graphql", {"query": "warm-up@ctxapi.invalid"}),
 )
 

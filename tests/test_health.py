@@ -41,6 +41,7 @@ def test_readyz_is_200_when_neo4j_answers_and_the_committed_queries_are_planned(
         "customer_context",
         "customer_context_insights",
         "proactive_queue",
+        "proactive_customers",
         "search_customers",
     }
 

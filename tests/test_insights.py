@@ -353,7 +353,7 @@ def test_a_vip_by_value_with_a_late_parcel_gets_an_apology_first_then_an_update(
     # 15 % of the 500.00 order the late parcel belongs to
     assert apology["incentive"] == {"amount": "75.00", "currency": "EUR"}
     assert "offer an incentive of 75.00 EUR (15% of order N-VL2)" in apology["reason"]
-    assert "promised for 2026-11-20, 3 day(s) ago" in update["reason"]
+    assert "promised for 2026-11-20 (3 days ago), not delivered" in update["reason"]
     assert "nobody has told the customer" in update["reason"]
     assert update["about"] == [{"type": "SHIPMENT", "id": "VL2-S"}, {"type": "ORDER", "id": "VL2"}]
     [late] = found["recovery"]["openNegatives"]
@@ -365,7 +365,8 @@ def test_an_overdue_refund_gets_a_timing_confirmation(api: FlaskClient) -> None:
     found = insights(api, "refund")
     # then
     assert kinds(found) == [("CONFIRM_REFUND_TIMING", 70)]
-    assert "overdue since 2026-11-15" in found["nextBestActions"][0]["reason"]
+    reason = found["nextBestActions"][0]["reason"]
+    assert "refund not paid (due 2026-11-15, 8 days overdue)" in reason
 
 
 def test_an_abandoned_cart_is_followed_up_unless_bought_since(api: FlaskClient) -> None:
@@ -483,7 +484,7 @@ def test_a_refund_without_a_receipt_date_still_gets_an_action(api: FlaskClient) 
     # then
     [action] = found["nextBestActions"]
     assert (action["kind"], action["priority"]) == ("CONFIRM_REFUND_TIMING", 45)
-    assert "received on a date not recorded, refund not paid yet" in action["reason"]
+    assert "received on a date not recorded, refund not paid" in action["reason"]
 
 
 def test_damaged_parcels_and_refused_returns_are_open_negatives(api: FlaskClient) -> None:
@@ -581,9 +582,9 @@ def test_an_update_already_sent_or_a_refund_not_yet_due_ranks_lower(api: FlaskCl
     # then
     # the late parcel is still an open negative: apologize, then update again
     assert kinds(told) == [("APOLOGIZE", 85), ("PROACTIVE_DELIVERY_UPDATE", 55)]
-    assert "last update sent 2026-11-21 (2 day(s) ago)" in told["nextBestActions"][1]["reason"]
+    assert "last update sent 2026-11-21 (2 days ago)" in told["nextBestActions"][1]["reason"]
     assert kinds(notdue) == [("CONFIRM_REFUND_TIMING", 45)]
-    assert "due by 2026-11-26" in notdue["nextBestActions"][0]["reason"]
+    assert "refund not paid (due 2026-11-26)" in notdue["nextBestActions"][0]["reason"]
 
 
 def test_souring_sentiment_and_a_cooling_customer_raise_churn_risk(api: FlaskClient) -> None:

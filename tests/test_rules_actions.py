@@ -150,7 +150,7 @@ def test_vip_incentive(items: list[Fact], t: Thresholds, amount: str, basis: str
 
 # -- one action at a time ----------------------------------------------------------------------
 
-LATE = "parcel for order N-1 (DHL) was promised for "
+LATE = "parcel for order N-1 (DHL) promised for "
 QUIET = "case K-1 (broken zip) "
 HARD = "; give it to one senior agent who owns it to the end"
 DETRACTOR = ", and nobody has called back since; call, listen, close the loop"
@@ -162,18 +162,18 @@ FIRST = Thresholds(priorities=Priorities(request_feedback=99))
     [
         # PROACTIVE_DELIVERY_UPDATE: a late parcel of a live order, unless told recently
         pytest.param([parcel(promised_days_ago=3)], "PROACTIVE_DELIVERY_UPDATE",
-                     [(90, LATE + "2026-11-20, 3 day(s) ago, and is not delivered; nobody has "
+                     [(90, LATE + "2026-11-20 (3 days ago), not delivered; nobody has "
                        "told the customer")], T, id="late-parcel-never-told"),
         pytest.param([parcel(promised_days_ago=10, told_days_ago=5)], "PROACTIVE_DELIVERY_UPDATE",
-                     [(55, LATE + "2026-11-13, 10 day(s) ago, and is not delivered; last update "
-                       "sent 2026-11-18 (5 day(s) ago)")], T, id="late-parcel-told-long-ago"),
+                     [(55, LATE + "2026-11-13 (10 days ago), not delivered; last update "
+                       "sent 2026-11-18 (5 days ago)")], T, id="late-parcel-told-long-ago"),
         pytest.param([parcel(promised_days_ago=10, told_days_ago=2)], "PROACTIVE_DELIVERY_UPDATE",
-                     [(55, LATE + "2026-11-13, 10 day(s) ago, and is not delivered; last update "
-                       "sent 2026-11-21 (2 day(s) ago)")], T, id="late-parcel-update-due-now"),
+                     [(55, LATE + "2026-11-13 (10 days ago), not delivered; last update "
+                       "sent 2026-11-21 (2 days ago)")], T, id="late-parcel-update-due-now"),
         pytest.param([parcel(promised_days_ago=10, told_days_ago=1)], "PROACTIVE_DELIVERY_UPDATE",
                      [], T, id="late-parcel-told-recently"),
         pytest.param([parcel(promised_days_ago=0.25)], "PROACTIVE_DELIVERY_UPDATE",
-                     [(90, LATE + "2026-11-23, today, and is not delivered; nobody has told the "
+                     [(90, LATE + "2026-11-23 (0 days ago), not delivered; nobody has told the "
                        "customer")], T, id="late-parcel-since-this-morning"),
         pytest.param([parcel(promised_days_ago=3, live=False)], "PROACTIVE_DELIVERY_UPDATE", [],
                      T, id="late-parcel-of-cancelled-order"),
@@ -191,7 +191,7 @@ FIRST = Thresholds(priorities=Priorities(request_feedback=99))
                      id="quiet-case"),
         pytest.param([case(opened_days_ago=10, told_days_ago=5)], "FOLLOW_UP_OPEN_CASE",
                      [(65, QUIET + "open since 2026-11-13 (10 days); last update sent 2026-11-18 "
-                       "(5 day(s) ago)")], T, id="case-updated-long-ago"),
+                       "(5 days ago)")], T, id="case-updated-long-ago"),
         pytest.param([case(opened_days_ago=4, status="pending")], "FOLLOW_UP_OPEN_CASE",
                      [(65, QUIET + "pending since 2026-11-19 (4 days); no update sent")], T,
                      id="pending-case"),
@@ -234,14 +234,14 @@ FIRST = Thresholds(priorities=Priorities(request_feedback=99))
                      id="promoter-since"),
         # CONFIRM_REFUND_TIMING
         pytest.param([returned(received_days_ago=7)], "CONFIRM_REFUND_TIMING",
-                     [(70, "return of order N-2 received 2026-11-16, refund not paid yet, overdue "
-                       "since 2026-11-21")], T, id="refund-overdue"),
+                     [(70, "return of order N-2 received 2026-11-16, refund not paid (due "
+                       "2026-11-21, 2 days overdue)")], T, id="refund-overdue"),
         pytest.param([returned(received_days_ago=2)], "CONFIRM_REFUND_TIMING",
-                     [(45, "return of order N-2 received 2026-11-21, refund not paid yet, due by "
-                       "2026-11-26")], T, id="refund-due"),
+                     [(45, "return of order N-2 received 2026-11-21, refund not paid (due "
+                       "2026-11-26)")], T, id="refund-due"),
         pytest.param([returned(received_days_ago=None)], "CONFIRM_REFUND_TIMING",
-                     [(45, "return of order N-2 received on a date not recorded, refund not paid "
-                       "yet")], T, id="refund-receipt-not-recorded"),
+                     [(45, "return of order N-2 received on a date not recorded, refund not "
+                       "paid")], T, id="refund-receipt-not-recorded"),
         pytest.param([returned(status="refunded", refunded_days_ago=1)], "CONFIRM_REFUND_TIMING",
                      [], T, id="refund-paid"),
         # RECOVER_ABANDONED_CART

@@ -36,17 +36,18 @@ class Action:
         }
 
 
-def _ago(days: int) -> str:
-    return "today" if days == 0 else str(days) + " day(s) ago"
+def days(start: datetime, end: datetime) -> str:
+    """``1 day``, ``3 days``: whole days from ``start`` to ``end``, worded as the proactive
+    queue's detail lines word them (ctxapi.graphql.proactive)."""
+    count = days_between(start, end)
+    return str(count) + (" day" if count == 1 else " days")
 
 
 def _told(last_update: datetime | None, now: datetime, never: str) -> str:
     """When the last update was sent, or ``never``."""
     if last_update is None:
         return never
-    return (
-        "last update sent " + day(last_update) + " (" + _ago(days_between(last_update, now)) + ")"
-    )
+    return "last update sent " + day(last_update) + " (" + days(last_update, now) + " ago)"
 
 
 def incentive(facts: Facts, recovery: Recovery, t: Thresholds) -> tuple[int, str]:
@@ -107,18 +108,18 @@ def judge_actions(
     for s in facts.parcels:
         if not (s.live and s.delivered_at is None and s.status != ShipmentStatus.RETURNED):
             continue
-        if s.promised_at is None or not since <= s.promised_at < now:
+        if s.promised_at is None or s.promised_at < since:
             continue
         if s.update_due is None or s.update_due > now:
-            continue  # an update was sent recently (ctxapi.graphql.due)
+            continue  # not promised yet, or an update was sent recently (ctxapi.graphql.due)
         told = _told(s.last_update, now, "nobody has told the customer")
         actions.append(
             Action(
                 ActionKind.PROACTIVE_DELIVERY_UPDATE,
                 p.delivery_update if s.last_update is None else p.delivery_update_again,
-                "parcel for order " + s.number + " (" + s.carrier + ") was promised for "
-                + day(s.promised_at) + ", " + _ago(days_between(s.promised_at, now))
-                + ", and is not delivered; " + told,
+                "parcel for order " + s.number + " (" + s.carrier + ") promised for "
+                + day(s.promised_at) + " (" + days(s.promised_at, now)
+                + " ago), not delivered; " + told,
                 [s.ref, s.order],
             )
         )  # fmt: skip
@@ -177,14 +178,19 @@ def judge_actions(
         if r.status != ReturnStatus.RECEIVED:
             continue
         due = None if r.received_at is None else r.received_at + timedelta(days=t.refund_due_days)
-        when = "" if due is None else (", overdue since " if due < now else ", due by ") + day(due)
+        if due is None:
+            when = ""
+        elif due < now:
+            when = " (due " + day(due) + ", " + days(due, now) + " overdue)"
+        else:
+            when = " (due " + day(due) + ")"
         received = "on a date not recorded" if r.received_at is None else day(r.received_at)
         actions.append(
             Action(
                 ActionKind.CONFIRM_REFUND_TIMING,
                 p.refund_overdue if due is not None and due < now else p.refund_due,
                 "return of order " + r.number + " received " + received
-                + ", refund not paid yet" + when,
+                + ", refund not paid" + when,
                 [r.ref, r.order],
             )
         )  # fmt: skip
@@ -196,8 +202,7 @@ def judge_actions(
                     ActionKind.FOLLOW_UP_OPEN_CASE,
                     p.follow_up_case,
                     "case " + k.id + " (" + k.subject + ") " + k.status + " since "
-                    + day(k.opened_at) + " (" + str(days_between(k.opened_at, now))
-                    + " days); " + told,
+                    + day(k.opened_at) + " (" + days(k.opened_at, now) + "); " + told,
                     [k.ref],
                 )
             )  # fmt: skip
