@@ -5,7 +5,7 @@ Defaults live here; a TOML file named by ``CTXAPI_INSIGHTS`` overrides any of th
     recovery_ratio = 10
     vip_lifetime_value = 150000  # minor units
     [weights]
-    lapsed = 0.3
+    lapsed = 1.2  # log-odds
 
 The values travel to Cypher as one map parameter, so changing them never changes query text.
 """

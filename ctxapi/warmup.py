@@ -1,6 +1,6 @@
 """Plan the committed queries before serving them, so a cold plan cache never causes an outage.
 
-The Cypher of the headline query with insights is about 25 KB: planned cold (after a restart
+The Cypher of the headline query with insights is about 14 KB: planned cold (after a restart
 or a bulk load, on a busy host) it can take longer than ``query_timeout``, and a query cut at
 the timeout never leaves its plan in Neo4j's cache, so every attempt fails the same way. The
 warm-up runs each committed query once (schema/queries/, with variables that match nobody)

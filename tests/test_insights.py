@@ -409,10 +409,10 @@ def test_recency_and_detractors_raise_churn_risk(api: FlaskClient) -> None:
     assert (lapsed["churnRisk"]["score"], lapsed["churnRisk"]["level"]) == (0.21, "LOW")
     assert rising["sentiment"]["direction"] == "IMPROVING"
     assert (rising["sentiment"]["latest"], rising["sentiment"]["previous"]) == (0.5, -0.5)
-    # heaviest first: the detractor (1.6), then the open negative (1.4)
+    # the detractor answer counts once (not also as an open negative): -2.2 + 1.6
     codes = [f["code"] for f in rising["churnRisk"]["factors"]]
-    assert codes == ["DETRACTOR", "OPEN_NEGATIVES"]
-    assert (rising["churnRisk"]["score"], rising["churnRisk"]["level"]) == (0.69, "HIGH")
+    assert codes == ["DETRACTOR"]
+    assert (rising["churnRisk"]["score"], rising["churnRisk"]["level"]) == (0.35, "MEDIUM")
 
 
 def test_repeated_self_service_failures_go_to_a_live_agent(api: FlaskClient) -> None:

@@ -216,3 +216,59 @@ def test_judged_times_read_exactly_like_cypher_times(db: Database) -> None:
                         {"at": instant.isoformat()})  # fmt: skip
         # then
         assert cypher_time(row["at"].to_native()) == row["text"]
+
+
+def test_judged_fields_keep_graphql_semantics(api: FlaskClient) -> None:
+    # given aliases, a fragment, __typename and directives inside and on judged fields
+    document = """
+    query($id: ID!, $skip: Boolean!) {
+      customer(id: $id) {
+        insights {
+          mood: churnRisk { __typename level why: reasons }
+          churnRisk @skip(if: $skip) { score }
+          ...Actions
+          value @include(if: $skip) { vip }
+        }
+      }
+    }
+    fragment Actions on Insights {
+      nextBestActions { what: kind ... on NextBestAction { about { __typename t: type } } }
+      first: nextBestActions { priority }
+    }
+    """
+    # when
+    body = api.post(
+        "/graphql", json={"query": document, "variables": {"id": "detractor", "skip": True}}
+    ).json
+    # then the answer has exactly the selected shape, keyed by the response keys
+    assert body is not None
+    assert "errors" not in body, body
+    found = body["data"]["customer"]["insights"]
+    assert list(found) == ["mood", "nextBestActions", "first", "value"]
+    assert found["mood"]["__typename"] == "ChurnRisk"
+    assert set(found["mood"]) == {"__typename", "level", "why"}
+    assert found["nextBestActions"][1] == {
+        "what": "RECOVER_DETRACTOR", "about": [{"__typename": "Reference", "t": "FEEDBACK"}],
+    }  # fmt: skip
+    assert [a["priority"] for a in found["first"]] == [85, 72]
+    assert found["value"] == {"vip": False}
+
+
+def test_a_page_of_a_hundred_customers_with_insights_is_too_complex(api: FlaskClient) -> None:
+    # given the queue's largest page, each item with its customer's insights
+    document = """
+    query($first: Int!) {
+      proactiveQueue(first: $first) {
+        edges { node { customer { insights { nextBestActions { kind } } } } }
+      }
+    }
+    """
+    # when
+    big = api.post("/graphql", json={"query": document, "variables": {"first": 100}})
+    small = api.post("/graphql", json={"query": document, "variables": {"first": 20}})
+    # then each customer's facts count as contacts_cap rows against max_rows
+    assert big.status_code == 400
+    assert big.json is not None
+    assert big.json["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert small.json is not None
+    assert "errors" not in small.json, small.json

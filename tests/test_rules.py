@@ -57,8 +57,9 @@ def money(amount: str, currency: str = "EUR") -> dict[str, str]:
                   "grossSales": money("2500.00"), "refunded": money("0.00")},
                  {"currency": "GBP", "orders": 1, "lifetimeValue": money("50.00", "GBP"),
                   "grossSales": money("50.00", "GBP"), "refunded": money("0.00", "GBP")}],
-             "vip": False, "vipReasons": []},
-            id="two-currencies-without-rates-no-sum-and-no-vip-by-value",
+             "vip": True,
+             "vipReasons": ["lifetime value at least 2500.00 EUR without GBP (VIP from 2000.00)"]},
+            id="two-currencies-without-rates-no-sum-but-vip-by-the-part-known",
         ),
         pytest.param(
             [totals("EUR", 100_000), totals("GBP", 90_000)], "standard",

@@ -57,6 +57,9 @@ EFFORT_QUARTER = [  # 3.5 contacts per case, one channel: effort 0.25
                      0.31, id="one-late-parcel"),
         pytest.param([feedback("nps", 6, 20), *ON_TIME_AFTER_A_DETRACTOR], "standard", "medium",
                      ["DETRACTOR"], 0.35, id="detractor"),
+        # a detractor answer is also an open negative, and still counts once
+        pytest.param([feedback("nps", 6, 20)], "standard", "medium", ["DETRACTOR"], 0.35,
+                     id="detractor-counted-once"),
         pytest.param(moods(0.2, 0.2, 0.2, -0.1, -0.1, -0.1), "standard", "medium", ["SENTIMENT"],
                      0.33, id="souring-sentiment"),
         pytest.param([totals(last_days_ago=200)], "vip", "medium", ["LAPSED"], 0.35,

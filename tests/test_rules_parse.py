@@ -8,12 +8,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from graphql import GraphQLObjectType, get_named_type
 from neo4j.time import DateTime
 
+from ctxapi.graphql.fields import Judged, registry
+from ctxapi.graphql.schema import schema
 from ctxapi.rules.facts import Facts, Totals
 from ctxapi.rules.judge import judge, judge_graph_facts
 from ctxapi.rules.text import cypher_time
-from tests.rule_facts import NOW, T, ago, facts
+from tests.rule_facts import NOW, ONE_NEGATIVE, T, ago, cart, facts, moods, totals
 
 # -- time text ---------------------------------------------------------------------------------
 
@@ -65,8 +68,7 @@ def graph_map() -> dict[str, Any]:
             {"ref": {"type": "case", "id": "K-1", "label": "K-1"}, "id": "K-1", "subject": None,
              "status": "open", "openedAt": ago(3), "resolvedAt": None, "lastUpdate": None,
              "followUpDue": ago(1), "contactCount": 1,
-             "contacts": [{"at": ago(1), "channel": "email", "direction": "inbound",
-                           "selfService": None}],
+             "contacts": [["email", False]],
              "rated": False},
         ],
         "parcels": [
@@ -132,3 +134,45 @@ def test_judge_answers_every_insights_field() -> None:
         "PROACTIVE_DELIVERY_UPDATE", "APOLOGIZE", "CONFIRM_REFUND_TIMING", "FOLLOW_UP_OPEN_CASE",
     ]  # fmt: skip
     assert judge(facts(), T)["value"]["lifetimeValue"] is None
+
+
+def _missing(value: Any, type_: Any, path: str) -> list[str]:
+    """Fields of the GraphQL object type ``type_`` that the rules' ``value`` has no key for."""
+    named = get_named_type(type_)
+    if not isinstance(named, GraphQLObjectType) or value is None:
+        return []
+    if isinstance(value, list):
+        return [m for item in value[:3] for m in _missing(item, named, path + "[]")]
+    found = [path + "." + name for name in named.fields if name not in value]
+    for name, field in named.fields.items():
+        if name in value:
+            found += _missing(value[name], field.type, path + "." + name)
+    return found
+
+
+def test_every_field_of_every_judged_type_is_in_the_rules_answer() -> None:
+    """A field the rules do not fill would be null, and fail a non-null field at run time."""
+    # given facts that make every signal, kind of negative and most actions hold
+    items = [item for group in ONE_NEGATIVE.values() for item in group]
+    rich = facts(*items, *moods(0.5, 0.5, -0.5, -0.5), cart(), totals(last_days_ago=3),
+                 tier="vip")  # fmt: skip
+    answer = judge(rich, T)
+    insights = schema.graphql_schema.get_type("Insights")
+    assert isinstance(insights, GraphQLObjectType)
+    judged = {
+        name: spec for name, spec in registry(schema.graphql_schema).fields["Insights"].items()
+        if isinstance(spec, Judged)
+    }  # fmt: skip
+    # when / then every judged part, and every field under it, is in the answer
+    assert {spec.part for spec in judged.values()} == set(answer)
+    missing = [
+        m
+        for name, spec in judged.items()
+        for m in _missing(answer[spec.part], insights.fields[name].type, name)
+    ]
+    assert not missing
+    # and the lists were not empty, so their items' fields were checked too
+    assert answer["recovery"]["openNegatives"]
+    assert answer["nextBestActions"]
+    assert answer["sentiment"]["points"]
+    assert answer["value"]["byCurrency"]

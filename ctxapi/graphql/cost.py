@@ -151,6 +151,11 @@ class Budget:
             bound = self.limits.max_selected
             raise QueryTooComplex(f"selects {self.selected:,} fields", "max_selected", bound)
 
+    def spend_rows(self, rows: int) -> None:
+        """A list of ``rows`` rows that selects nothing further (a judged field's facts)."""
+        with self.rows_of(rows):
+            pass
+
     @contextmanager
     def rows_of(self, page: int | None) -> Iterator[None]:
         """Inside a list of ``page`` rows (None: unpaged, counted as ``list_fan_out``)."""

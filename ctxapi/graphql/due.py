@@ -3,7 +3,8 @@
 ``Customer.insights`` (its facts, ctxapi.graphql.signals) and ``proactiveQueue``
 (ctxapi.graphql.proactive) both read these fragments, so the next best action and the queue
 item agree on what is due and when. Each function fills in the names its caller binds; the
-fragments read the thresholds as ``t`` and only the customer's own contacts count.
+fragments read the thresholds as ``t`` and only the customer's own contacts count (checked
+from the contact: ``(who)-[:HAD]->(upd) WHERE who = c``, never by expanding the customer).
 
 - A parcel of a live order (not cancelled, not an abandoned cart) that is not delivered is
   due at its promise; an update sent about it (an outbound contact about the parcel or its
@@ -28,7 +29,7 @@ def parcel_last_update(
     """The time of the latest update sent to ``customer`` about ``parcel`` or its ``order``
     since the parcel's promise; null when none was sent."""
     mine = " AND upd.direction = 'outbound' AND upd.occurredAt >= " + parcel + ".promisedAt"
-    mine += " AND EXISTS { (" + customer + ")-[:HAD]->(upd) }"
+    mine += " AND EXISTS { (who)-[:HAD]->(upd) WHERE who = " + customer + " }"
     return (
         "reduce(m = null, x IN COLLECT { MATCH (" + parcel + ")<-[:ABOUT]-(upd:Interaction)"
         " WHERE true" + mine + " RETURN upd.occurredAt AS at"
@@ -49,7 +50,8 @@ def case_last_update(case: LiteralString, customer: LiteralString) -> LiteralStr
     """The time of the latest update sent to ``customer`` on ``case``; null when none was."""
     return (
         "reduce(m = null, x IN COLLECT { MATCH (" + case + ")<-[:PART_OF]-(upd:Interaction)"
-        " WHERE upd.direction = 'outbound' AND EXISTS { (" + customer + ")-[:HAD]->(upd) }"
+        " WHERE upd.direction = 'outbound' AND EXISTS { (who)-[:HAD]->(upd) WHERE who = "
+        + customer + " }"
         " RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END)"
     )  # fmt: skip
 

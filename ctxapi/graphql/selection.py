@@ -158,9 +158,9 @@ class Compiler:
 
     def facts(self, spec: Judged, var: str) -> str:
         """``COLLECT { … }[0]``: the one facts map a judged fragment binds. Its lists are
-        bounded by caps; the budget counts them as one unpaged list per object."""
-        with self.budget.rows_of(None):
-            pass
+        bounded by caps; the budget counts the read as a list of ``contacts_cap`` rows (a
+        page of 100 customers with insights is over the default ``max_rows``)."""
+        self.budget.spend_rows(self.settings.insights.contacts_cap)
         child = self.var()
         for name in spec.needs:
             self.need(name)

@@ -6,7 +6,11 @@ update, parcels, returns, feedback and carts. Each list is bounded by the window
 from the thresholds (``$__t.contacts_cap`` …), so a customer with 10,000 contacts costs what
 one with 200 does, beyond reading their contacts' times once. ``ctxapi.rules.facts`` types
 the map. When a parcel or a case is due comes from ``ctxapi.graphql.due``, the fragments the
-proactive queue reads too.
+proactive queue reads too. Times travel as text (``toString``): the driver decodes a
+temporal value a hundred times slower than a string, and a heavy customer's facts hold
+hundreds. A link back to the customer is written ``(who) WHERE who = cu``:
+with ``(cu)`` in the pattern, Neo4j may expand from the customer, over all their contacts,
+once per case.
 
 ``SHARED_FACTS`` is what the customer has in common with other customers (identifiers,
 problem reports); it stays Cypher and is compiled like any field, as it lists customers.
@@ -64,12 +68,12 @@ CALL ({v}) {
   WITH *, [cur IN reduce(cs = [], x IN placed | CASE WHEN x[0] IN cs THEN cs ELSE cs + [x[0]] END)
     | {currency: cur, orders: size([x IN placed WHERE x[0] = cur]),
       gross: reduce(g = 0, x IN placed | g + CASE WHEN x[0] = cur THEN x[1] ELSE 0 END),
-      last: reduce(m = null, x IN placed | CASE WHEN x[0] = cur AND (m IS NULL OR x[2] > m)
-        THEN x[2] ELSE m END),
+      last: toString(reduce(m = null, x IN placed | CASE WHEN x[0] = cur AND (m IS NULL OR x[2] > m)
+        THEN x[2] ELSE m END)),
       lastYear: size([x IN placed WHERE x[0] = cur AND x[2] >= now - duration({days: 365})])}]
     AS totals
   RETURN {
-    now: now,
+    now: toString(now),
     tier: cu.tier,
     totals: totals,
     refunds: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return {status: 'refunded'})
@@ -79,9 +83,11 @@ CALL ({v}) {
       RETURN {ref: """
     + _ref("i", "Interaction")
     + """, channel: i.channel, direction: i.direction,
-        at: i.occurredAt, respondedAt: i.respondedAt, topic: i.topic, status: i.status,
+        at: toString(i.occurredAt), respondedAt: toString(i.respondedAt), topic: i.topic,
+        status: i.status,
         selfService: i.selfService, sentiment: i.sentiment, summary: i.summary,
-        case: COLLECT { MATCH (i)-[:PART_OF]->(k:Case)<-[:OPENED]-(cu) RETURN k.id }[0]} },
+        case: COLLECT { MATCH (i)-[:PART_OF]->(k:Case)<-[:OPENED]-(who) WHERE who = cu
+          RETURN k.id }[0]} },
     cases: COLLECT { MATCH (cu)-[:OPENED]->(k:Case)
       WHERE k.openedAt >= since OR k.status IN """
     + OPEN_CASES
@@ -96,20 +102,21 @@ CALL ({v}) {
       RETURN {ref: """
     + _ref("k", "Case")
     + """, id: k.id, subject: k.subject, status: k.status,
-        openedAt: k.openedAt, resolvedAt: k.resolvedAt, lastUpdate: lastUpdate,
-        followUpDue: """
+        openedAt: toString(k.openedAt), resolvedAt: toString(k.resolvedAt),
+        lastUpdate: toString(lastUpdate), followUpDue: toString("""
     + case_due("k", "lastUpdate")
-    + """,
-        contactCount: COUNT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(cu) },
-        contacts: COLLECT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(cu)
+    + """),
+        contactCount: COUNT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(who) WHERE who = cu },
+        contacts: COLLECT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(who) WHERE who = cu
           WITH x ORDER BY x.occurredAt, x.id LIMIT $__t.case_contacts_cap
-          RETURN {at: x.occurredAt, channel: x.channel, direction: x.direction,
-            selfService: x.selfService} },
-        rated: EXISTS { MATCH (k)<-[:RATES]-(:Feedback) }
-          OR EXISTS { MATCH (k)<-[:PART_OF]-(:Interaction)<-[:RATES]-(:Feedback) }} },
+          RETURN [x.channel, coalesce(x.selfService, false)] },
+        rated: EXISTS { MATCH (k)<-[:RATES]-(:Feedback)<-[:GAVE]-(who) WHERE who = cu }
+          OR EXISTS { MATCH (k)<-[:PART_OF]-(:Interaction)<-[:RATES]-(:Feedback)<-[:GAVE]-(who)
+            WHERE who = cu }} },
     parcels: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)-[:SHIPPED_AS]->(s:Shipment)
       WHERE s.promisedAt >= since OR s.deliveredAt >= since
-      WITH * ORDER BY coalesce(s.deliveredAt, s.promisedAt) DESC, s.id DESC
+      WITH * ORDER BY CASE WHEN s.deliveredAt IS NULL THEN 0 ELSE 1 END,
+        coalesce(s.deliveredAt, s.promisedAt) DESC, s.id DESC
       LIMIT $__t.parcels_cap
       WITH *, CASE WHEN s.deliveredAt IS NULL THEN """
     + parcel_last_update("s", "o", "cu")
@@ -122,28 +129,31 @@ CALL ({v}) {
         orderStatus: o.status, live: """
     + live_order("o")
     + """, carrier: s.carrier, status: s.status,
-        promisedAt: s.promisedAt, deliveredAt: s.deliveredAt, condition: s.condition,
-        lastUpdate: lastUpdate, updateDue: CASE WHEN s.deliveredAt IS NULL THEN """
+        promisedAt: toString(s.promisedAt), deliveredAt: toString(s.deliveredAt),
+        condition: s.condition, lastUpdate: toString(lastUpdate),
+        updateDue: CASE WHEN s.deliveredAt IS NULL THEN toString("""
     + parcel_due("s", "lastUpdate")
-    + """ END,
+    + """) END,
         total: o.totalMinor, currency: o.currency} },
     returns: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return)
       WHERE r.status = 'received' OR coalesce(r.refundedAt, r.receivedAt, r.requestedAt) >= since
-      WITH * ORDER BY coalesce(r.refundedAt, r.receivedAt, r.requestedAt) DESC, r.id DESC
+      WITH * ORDER BY CASE WHEN r.status = 'received' THEN 0 ELSE 1 END,
+        coalesce(r.refundedAt, r.receivedAt, r.requestedAt) DESC, r.id DESC
       LIMIT $__t.returns_cap
       RETURN {ref: """
     + _ref("r", "Return")
     + """, order: """
     + _ref("o", "Order")
     + """, number: o.number,
-        status: r.status, reason: r.reason, requestedAt: r.requestedAt,
-        receivedAt: r.receivedAt, refundedAt: r.refundedAt, total: o.totalMinor,
+        status: r.status, reason: r.reason, requestedAt: toString(r.requestedAt),
+        receivedAt: toString(r.receivedAt), refundedAt: toString(r.refundedAt),
+        total: o.totalMinor,
         currency: o.currency} },
     feedback: COLLECT { MATCH (cu)-[:GAVE]->(f:Feedback)
       WITH * ORDER BY f.submittedAt DESC, f.id DESC LIMIT $__t.feedback_cap
       RETURN {ref: """
     + _ref("f", "Feedback")
-    + """, kind: f.kind, score: f.score, at: f.submittedAt,
+    + """, kind: f.kind, score: f.score, at: toString(f.submittedAt),
         comment: f.comment, bought: NOT EXISTS { MATCH (f)-[:RATES]->(:Product) }
           OR EXISTS { MATCH (f)-[:RATES]->(:Product)<-[:CONTAINS]-(o:Order)<-[:PLACED]-(cu)
             WHERE o.status IN $__counted }} },
@@ -152,7 +162,7 @@ CALL ({v}) {
       WITH * ORDER BY o.placedAt DESC, o.id DESC LIMIT 10
       RETURN {ref: """
     + _ref("o", "Order")
-    + """, number: o.number, at: o.placedAt,
+    + """, number: o.number, at: toString(o.placedAt),
         items: COUNT { MATCH (o)-[:CONTAINS]->() },
         boughtSince: EXISTS { MATCH (cu)-[:PLACED]->(later:Order)
           WHERE later.placedAt > o.placedAt AND later.status IN $__counted }} }

@@ -217,7 +217,7 @@ def judge_actions(
                     [cart.ref],
                 )
             )  # fmt: skip
-    upset = any(n.ongoing for n in open_negatives)
+    upset = bool(open_negatives)  # never ask an unhappy customer how it went
     recent = now - timedelta(days=t.feedback_request_days)
     resolved = [
         k
@@ -230,7 +230,7 @@ def judge_actions(
             c.inbound and c.case == k.id and c.at > (k.resolved_at or now) for c in facts.contacts
         )
         if upset or wrote_again:
-            continue  # never ask an unhappy customer how it went
+            continue
         actions.append(
             Action(
                 ActionKind.REQUEST_FEEDBACK,

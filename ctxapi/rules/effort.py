@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -35,15 +35,23 @@ def self_service_to_agent(case: Case) -> bool:
 
 def repeats(facts: Facts, t: Thresholds) -> int:
     """Inbound contacts in the window whose topic an earlier inbound contact raised within
-    repeat_contact_days before."""
+    repeat_contact_days before (one pass per topic, oldest first)."""
     since = facts.now - timedelta(days=t.window_days)
-    inbound = [c for c in facts.contacts if c.inbound and c.topic]
     gap = timedelta(days=t.repeat_contact_days)
-    return sum(
-        1
-        for c in inbound
-        if c.at >= since and any(o.topic == c.topic and c.at - gap <= o.at < c.at for o in inbound)
-    )
+    by_topic: dict[str, list[datetime]] = {}
+    for c in facts.contacts:
+        if c.inbound and c.topic:
+            by_topic.setdefault(c.topic, []).append(c.at)
+    count = 0
+    for times in by_topic.values():
+        times.sort()
+        earlier = None  # the latest time before the current one: the one that may be in the gap
+        for n, at in enumerate(times):
+            if n and times[n - 1] < at:
+                earlier = times[n - 1]
+            if at >= since and earlier is not None and at - gap <= earlier:
+                count += 1
+    return count
 
 
 #: Self-service contacts that did not help (the bot escalated, or the customer gave up).

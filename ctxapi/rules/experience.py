@@ -73,13 +73,29 @@ def unanswered_contacts(facts: Facts, t: Thresholds) -> list[Contact]:
     """Inbound contacts of the last question_days that nobody answered, newest first: marked
     ``unanswered``, or written (email, message, social, SMS, web form), not by a bot, not
     resolved, with no response time and no outbound contact after them (a customer writing
-    again after a case was closed is one). A later outbound contact answers any of them."""
+    again after a case was closed is one). A later outbound contact, or a later call, visit or
+    live chat an agent resolved, answers any of them."""
     since = facts.now - timedelta(days=t.question_days)
+    # an answer: an outbound contact, or a conversation an agent had with them (a call, a
+    # visit, a live chat that was resolved)
+    last_answer = max(
+        (
+            c.at
+            for c in facts.contacts
+            if not c.inbound
+            or (
+                c.channel in LIVE_CHANNELS
+                and c.status == InteractionStatus.RESOLVED
+                and not c.self_service
+            )
+        ),
+        default=None,
+    )
     found = []
     for contact in facts.contacts:
         if not contact.inbound or contact.at < since:
             continue
-        if any(not other.inbound and other.at > contact.at for other in facts.contacts):
+        if last_answer is not None and last_answer > contact.at:
             continue
         if contact.status == InteractionStatus.UNANSWERED or (
             contact.channel not in LIVE_CHANNELS

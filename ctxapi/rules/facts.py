@@ -19,9 +19,12 @@ Ref = Mapping[str, Any]  # {"type": "order", "id": "O-1", "label": "N-1"}
 
 
 def _time(value: Any) -> datetime | None:
-    """A driver time (neo4j.time.DateTime) or a datetime as an aware datetime; None stays."""
+    """A time the graph sent as text (``toString``), or a driver or Python datetime, as an
+    aware datetime; None stays None."""
     if value is None or isinstance(value, datetime):
         return value
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.split("[", 1)[0])
     native: datetime = value.to_native()
     return native
 
@@ -56,12 +59,14 @@ class Contact:
 
 @dataclass(frozen=True)
 class CaseContact:
-    """One contact of a case, for its effort (channel switches, self-service first)."""
+    """One contact of a case, in order, for its effort (channel switches, self-service first).
+    The graph sends the channel and the self-service flag only: a heavy customer's cases hold
+    thousands of them, and every time the driver decodes costs."""
 
-    at: datetime
     channel: str
-    direction: str
     self_service: bool = False
+    at: datetime | None = None
+    direction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Parcel:
-    """A shipment promised or delivered in the window (newest first)."""
+    """A shipment promised or delivered in the window (not delivered first, then newest)."""
 
     ref: Ref
     order: Ref
@@ -107,7 +112,7 @@ class Parcel:
 
 @dataclass(frozen=True)
 class Return:
-    """A return in the window, or received and waiting for its refund."""
+    """A return in the window, or received and waiting for its refund (those first)."""
 
     ref: Ref
     order: Ref
@@ -222,13 +227,8 @@ class Facts:
                     follow_up_due=_time(k["followUpDue"]),
                     contact_count=k["contactCount"],
                     contacts=tuple(
-                        CaseContact(
-                            at=_must(x["at"]),
-                            channel=x["channel"],
-                            direction=x["direction"],
-                            self_service=bool(x["selfService"]),
-                        )
-                        for x in k["contacts"]
+                        CaseContact(channel=channel, self_service=bool(self_service))
+                        for channel, self_service in k["contacts"]
                     ),
                     rated=bool(k["rated"]),
                 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ctxapi.model import FeedbackKind, Level, RiskFactorCode, SentimentDirection
+from ctxapi.model import ExperienceKind, FeedbackKind, Level, RiskFactorCode, SentimentDirection
 from ctxapi.rules.effort import Effort
 from ctxapi.rules.experience import Recovery
 from ctxapi.rules.facts import Facts, Feedback, Ref
@@ -99,25 +99,39 @@ def judge_churn(
     recovery: Recovery,
     sentiment: Sentiment,
 ) -> Churn:
-    """The factors that hold, heaviest first, and the risk they add up to."""
+    """The factors that hold, heaviest first, and the risk they add up to. A detractor answer
+    counts once: as DETRACTOR, not also among the open negatives."""
     w = t.weights
     factors: list[tuple[str, float, str]] = []
-    if recovery.open:
-        labels = ", ".join(n.label for n in recovery.open)
-        weight = min(w.open_negative * len(recovery.open), w.open_negatives_max)
-        detail = str(len(recovery.open)) + " open negative experience(s): " + labels
-        factors.append((RiskFactorCode.OPEN_NEGATIVES, weight, detail))
+    detractor = None
     since = facts.now - timedelta(days=t.window_days)
     nps = [f for f in facts.feedback if f.kind == FeedbackKind.NPS and f.at >= since]
     if nps:
         last = max(nps, key=lambda f: f.at)
         if last.score <= t.nps_detractor_max:
+            detractor = last.ref.get("id")
             detail = "latest NPS answer is " + str(last.score) + " (a detractor) on " + day(last.at)
             factors.append((RiskFactorCode.DETRACTOR, w.detractor, detail))
+    still_open = [
+        n
+        for n in recovery.open
+        if not (n.kind == ExperienceKind.NPS_DETRACTOR and n.about.get("id") == detractor)
+    ]
+    if still_open:
+        labels = ", ".join(n.label for n in still_open)
+        weight = min(w.open_negative * len(still_open), w.open_negatives_max)
+        detail = str(len(still_open)) + " open negative experience(s): " + labels
+        factors.append((RiskFactorCode.OPEN_NEGATIVES, weight, detail))
     latest = sentiment.latest
-    if latest is not None and (
-        latest <= t.negative_sentiment
-        or (sentiment.direction == SentimentDirection.WORSENING and latest < 0)
+    # one answer alone is no trend, and already counts as the negative (or detractor) it is
+    enough = len(sentiment.points) >= t.sentiment_min_points
+    if (
+        enough
+        and latest is not None
+        and (
+            latest <= t.negative_sentiment
+            or (sentiment.direction == SentimentDirection.WORSENING and latest < 0)
+        )
     ):
         detail = (
             "sentiment " + sentiment.direction.lower() + ", latest average " + str(round(latest, 2))

@@ -100,18 +100,23 @@ def judge_value(facts: Facts, t: Thresholds) -> Value:
     days = None if last is None else days_between(last, facts.now)
     orders_last_year = sum(x.orders_last_year for x in facts.totals)
     net = sums["net"]
+    # Without a rate for every currency the total is unknown, but the part that can be said
+    # (the value currency and the converted ones, when it is positive) is a lower bound.
+    known = {x.currency: convert(x.gross - x.refunded, x.currency, t) for x in facts.totals}
+    unconverted = [currency for currency, amount in known.items() if amount is None]
+    at_least = sum(amount for amount in known.values() if amount is not None and amount > 0)
+    bar = format_minor_units(t.vip_lifetime_value, t.value_currency)
     reasons: list[str] = []
     if facts.tier in t.vip_tiers:
         reasons.append("tier " + facts.tier)
     if net is not None and facts.totals and net >= t.vip_lifetime_value:
+        said = format_minor_units(net, t.value_currency)
+        reasons.append(f"lifetime value {said} {t.value_currency} (VIP from {bar})")
+    elif net is None and at_least >= t.vip_lifetime_value:
+        said = format_minor_units(at_least, t.value_currency)
+        without = ", ".join(unconverted)
         reasons.append(
-            "lifetime value "
-            + format_minor_units(net, t.value_currency)
-            + " "
-            + t.value_currency
-            + " (VIP from "
-            + format_minor_units(t.vip_lifetime_value, t.value_currency)
-            + ")"
+            f"lifetime value at least {said} {t.value_currency} without {without} (VIP from {bar})"
         )
     if orders_last_year >= t.vip_orders_per_year:
         reasons.append(str(orders_last_year) + " orders in the last 12 months")

@@ -7,12 +7,12 @@ CALL (n13) {
   WITH *, [cur IN reduce(cs = [], x IN placed | CASE WHEN x[0] IN cs THEN cs ELSE cs + [x[0]] END)
     | {currency: cur, orders: size([x IN placed WHERE x[0] = cur]),
       gross: reduce(g = 0, x IN placed | g + CASE WHEN x[0] = cur THEN x[1] ELSE 0 END),
-      last: reduce(m = null, x IN placed | CASE WHEN x[0] = cur AND (m IS NULL OR x[2] > m)
-        THEN x[2] ELSE m END),
+      last: toString(reduce(m = null, x IN placed | CASE WHEN x[0] = cur AND (m IS NULL OR x[2] > m)
+        THEN x[2] ELSE m END)),
       lastYear: size([x IN placed WHERE x[0] = cur AND x[2] >= now - duration({days: 365})])}]
     AS totals
   RETURN {
-    now: now,
+    now: toString(now),
     tier: cu.tier,
     totals: totals,
     refunds: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return {status: 'refunded'})
@@ -20,52 +20,58 @@ CALL (n13) {
     contacts: COLLECT { MATCH (cu)-[:HAD]->(i:Interaction) WHERE i.occurredAt >= since
       WITH * ORDER BY i.occurredAt DESC, i.id DESC LIMIT $__t.contacts_cap
       RETURN {ref: {type: 'interaction', id: i.id, label: coalesce(i.number, i.trackingNumber, i.name, i.subject, i.reason, i.id)}, channel: i.channel, direction: i.direction,
-        at: i.occurredAt, respondedAt: i.respondedAt, topic: i.topic, status: i.status,
+        at: toString(i.occurredAt), respondedAt: toString(i.respondedAt), topic: i.topic,
+        status: i.status,
         selfService: i.selfService, sentiment: i.sentiment, summary: i.summary,
-        case: COLLECT { MATCH (i)-[:PART_OF]->(k:Case)<-[:OPENED]-(cu) RETURN k.id }[0]} },
+        case: COLLECT { MATCH (i)-[:PART_OF]->(k:Case)<-[:OPENED]-(who) WHERE who = cu
+          RETURN k.id }[0]} },
     cases: COLLECT { MATCH (cu)-[:OPENED]->(k:Case)
       WHERE k.openedAt >= since OR k.status IN ['open', 'pending']
       WITH * ORDER BY CASE WHEN k.status IN ['open', 'pending'] THEN 0 ELSE 1 END, k.openedAt DESC, k.id DESC
       LIMIT $__t.cases_cap
-      WITH *, reduce(m = null, x IN COLLECT { MATCH (k)<-[:PART_OF]-(upd:Interaction) WHERE upd.direction = 'outbound' AND EXISTS { (cu)-[:HAD]->(upd) } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) AS lastUpdate
+      WITH *, reduce(m = null, x IN COLLECT { MATCH (k)<-[:PART_OF]-(upd:Interaction) WHERE upd.direction = 'outbound' AND EXISTS { (who)-[:HAD]->(upd) WHERE who = cu } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) AS lastUpdate
       RETURN {ref: {type: 'case', id: k.id, label: coalesce(k.number, k.trackingNumber, k.name, k.subject, k.reason, k.id)}, id: k.id, subject: k.subject, status: k.status,
-        openedAt: k.openedAt, resolvedAt: k.resolvedAt, lastUpdate: lastUpdate,
-        followUpDue: CASE WHEN lastUpdate > k.openedAt THEN lastUpdate ELSE k.openedAt END + duration({days: t.case_follow_up_days}),
-        contactCount: COUNT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(cu) },
-        contacts: COLLECT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(cu)
+        openedAt: toString(k.openedAt), resolvedAt: toString(k.resolvedAt),
+        lastUpdate: toString(lastUpdate), followUpDue: toString(CASE WHEN lastUpdate > k.openedAt THEN lastUpdate ELSE k.openedAt END + duration({days: t.case_follow_up_days})),
+        contactCount: COUNT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(who) WHERE who = cu },
+        contacts: COLLECT { MATCH (k)<-[:PART_OF]-(x:Interaction)<-[:HAD]-(who) WHERE who = cu
           WITH x ORDER BY x.occurredAt, x.id LIMIT $__t.case_contacts_cap
-          RETURN {at: x.occurredAt, channel: x.channel, direction: x.direction,
-            selfService: x.selfService} },
-        rated: EXISTS { MATCH (k)<-[:RATES]-(:Feedback) }
-          OR EXISTS { MATCH (k)<-[:PART_OF]-(:Interaction)<-[:RATES]-(:Feedback) }} },
+          RETURN [x.channel, coalesce(x.selfService, false)] },
+        rated: EXISTS { MATCH (k)<-[:RATES]-(:Feedback)<-[:GAVE]-(who) WHERE who = cu }
+          OR EXISTS { MATCH (k)<-[:PART_OF]-(:Interaction)<-[:RATES]-(:Feedback)<-[:GAVE]-(who)
+            WHERE who = cu }} },
     parcels: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)-[:SHIPPED_AS]->(s:Shipment)
       WHERE s.promisedAt >= since OR s.deliveredAt >= since
-      WITH * ORDER BY coalesce(s.deliveredAt, s.promisedAt) DESC, s.id DESC
+      WITH * ORDER BY CASE WHEN s.deliveredAt IS NULL THEN 0 ELSE 1 END,
+        coalesce(s.deliveredAt, s.promisedAt) DESC, s.id DESC
       LIMIT $__t.parcels_cap
-      WITH *, CASE WHEN s.deliveredAt IS NULL THEN reduce(m = null, x IN COLLECT { MATCH (s)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (cu)-[:HAD]->(upd) } RETURN upd.occurredAt AS at UNION MATCH (o)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (cu)-[:HAD]->(upd) } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) END AS lastUpdate
+      WITH *, CASE WHEN s.deliveredAt IS NULL THEN reduce(m = null, x IN COLLECT { MATCH (s)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (who)-[:HAD]->(upd) WHERE who = cu } RETURN upd.occurredAt AS at UNION MATCH (o)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (who)-[:HAD]->(upd) WHERE who = cu } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) END AS lastUpdate
       RETURN {ref: {type: 'shipment', id: s.id, label: coalesce(s.number, s.trackingNumber, s.name, s.subject, s.reason, s.id)}, order: {type: 'order', id: o.id, label: coalesce(o.number, o.trackingNumber, o.name, o.subject, o.reason, o.id)}, number: o.number,
         orderStatus: o.status, live: o.status IN $__counted, carrier: s.carrier, status: s.status,
-        promisedAt: s.promisedAt, deliveredAt: s.deliveredAt, condition: s.condition,
-        lastUpdate: lastUpdate, updateDue: CASE WHEN s.deliveredAt IS NULL THEN CASE WHEN lastUpdate IS NULL THEN s.promisedAt ELSE lastUpdate + duration({days: t.delivery_update_days}) END END,
+        promisedAt: toString(s.promisedAt), deliveredAt: toString(s.deliveredAt),
+        condition: s.condition, lastUpdate: toString(lastUpdate),
+        updateDue: CASE WHEN s.deliveredAt IS NULL THEN toString(CASE WHEN lastUpdate IS NULL THEN s.promisedAt ELSE lastUpdate + duration({days: t.delivery_update_days}) END) END,
         total: o.totalMinor, currency: o.currency} },
     returns: COLLECT { MATCH (cu)-[:PLACED]->(o:Order)<-[:RETURNS]-(r:Return)
       WHERE r.status = 'received' OR coalesce(r.refundedAt, r.receivedAt, r.requestedAt) >= since
-      WITH * ORDER BY coalesce(r.refundedAt, r.receivedAt, r.requestedAt) DESC, r.id DESC
+      WITH * ORDER BY CASE WHEN r.status = 'received' THEN 0 ELSE 1 END,
+        coalesce(r.refundedAt, r.receivedAt, r.requestedAt) DESC, r.id DESC
       LIMIT $__t.returns_cap
       RETURN {ref: {type: 'return', id: r.id, label: coalesce(r.number, r.trackingNumber, r.name, r.subject, r.reason, r.id)}, order: {type: 'order', id: o.id, label: coalesce(o.number, o.trackingNumber, o.name, o.subject, o.reason, o.id)}, number: o.number,
-        status: r.status, reason: r.reason, requestedAt: r.requestedAt,
-        receivedAt: r.receivedAt, refundedAt: r.refundedAt, total: o.totalMinor,
+        status: r.status, reason: r.reason, requestedAt: toString(r.requestedAt),
+        receivedAt: toString(r.receivedAt), refundedAt: toString(r.refundedAt),
+        total: o.totalMinor,
         currency: o.currency} },
     feedback: COLLECT { MATCH (cu)-[:GAVE]->(f:Feedback)
       WITH * ORDER BY f.submittedAt DESC, f.id DESC LIMIT $__t.feedback_cap
-      RETURN {ref: {type: 'feedback', id: f.id, label: coalesce(f.number, f.trackingNumber, f.name, f.subject, f.reason, f.id)}, kind: f.kind, score: f.score, at: f.submittedAt,
+      RETURN {ref: {type: 'feedback', id: f.id, label: coalesce(f.number, f.trackingNumber, f.name, f.subject, f.reason, f.id)}, kind: f.kind, score: f.score, at: toString(f.submittedAt),
         comment: f.comment, bought: NOT EXISTS { MATCH (f)-[:RATES]->(:Product) }
           OR EXISTS { MATCH (f)-[:RATES]->(:Product)<-[:CONTAINS]-(o:Order)<-[:PLACED]-(cu)
             WHERE o.status IN $__counted }} },
     carts: COLLECT { MATCH (cu)-[:PLACED]->(o:Order {status: 'abandoned'})
       WHERE o.placedAt >= now - duration({days: t.cart_days})
       WITH * ORDER BY o.placedAt DESC, o.id DESC LIMIT 10
-      RETURN {ref: {type: 'order', id: o.id, label: coalesce(o.number, o.trackingNumber, o.name, o.subject, o.reason, o.id)}, number: o.number, at: o.placedAt,
+      RETURN {ref: {type: 'order', id: o.id, label: coalesce(o.number, o.trackingNumber, o.name, o.subject, o.reason, o.id)}, number: o.number, at: toString(o.placedAt),
         items: COUNT { MATCH (o)-[:CONTAINS]->() },
         boughtSince: EXISTS { MATCH (cu)-[:PLACED]->(later:Order)
           WHERE later.placedAt > o.placedAt AND later.status IN $__counted }} }

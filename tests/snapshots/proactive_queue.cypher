@@ -12,7 +12,7 @@ CALL (now, t, tier, afterDue) {
       OR (s.promisedAt = afterDue AND s.id > $afterId))
     AND s.deliveredAt IS NULL AND NOT s.status IN ['delivered', 'returned'] AND ($__brands IS NULL OR EXISTS { MATCH (s)<-[:SHIPPED_AS]-(:Order)<-[:PLACED]-(:Customer)-[:OF_BRAND]->(sbrand:Brand) WHERE sbrand.id IN $__brands })
   MATCH (s)<-[:SHIPPED_AS]-(o:Order)<-[:PLACED]-(c:Customer) WHERE o.status IN $__counted
-  WITH now, t, s, o, c, reduce(m = null, x IN COLLECT { MATCH (s)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (c)-[:HAD]->(upd) } RETURN upd.occurredAt AS at UNION MATCH (o)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (c)-[:HAD]->(upd) } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) AS last
+  WITH now, t, s, o, c, reduce(m = null, x IN COLLECT { MATCH (s)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (who)-[:HAD]->(upd) WHERE who = c } RETURN upd.occurredAt AS at UNION MATCH (o)<-[:ABOUT]-(upd:Interaction) WHERE true AND upd.direction = 'outbound' AND upd.occurredAt >= s.promisedAt AND EXISTS { (who)-[:HAD]->(upd) WHERE who = c } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) AS last
   WHERE CASE WHEN last IS NULL THEN s.promisedAt ELSE last + duration({days: t.delivery_update_days}) END <= now
   WITH now, t, s, o, c, last ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit
   RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
@@ -48,7 +48,7 @@ CALL (now, t, tier, afterDue) {
       OR (k.openedAt + duration({days: t.case_follow_up_days}) = afterDue AND k.id > $afterId))
     AND k.status IN ['open', 'pending'] AND ($__brands IS NULL OR EXISTS { MATCH (k)<-[:OPENED]-(:Customer)-[:OF_BRAND]->(kbrand:Brand) WHERE kbrand.id IN $__brands })
   MATCH (k)<-[:OPENED]-(c:Customer)
-  WITH now, t, k, c, reduce(m = null, x IN COLLECT { MATCH (k)<-[:PART_OF]-(upd:Interaction) WHERE upd.direction = 'outbound' AND EXISTS { (c)-[:HAD]->(upd) } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) AS last
+  WITH now, t, k, c, reduce(m = null, x IN COLLECT { MATCH (k)<-[:PART_OF]-(upd:Interaction) WHERE upd.direction = 'outbound' AND EXISTS { (who)-[:HAD]->(upd) WHERE who = c } RETURN upd.occurredAt AS at } | CASE WHEN m IS NULL OR x > m THEN x ELSE m END) AS last
   WHERE CASE WHEN last > k.openedAt THEN last ELSE k.openedAt END + duration({days: t.case_follow_up_days}) <= now
   WITH now, t, k, c, last ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
   RETURN c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due,
