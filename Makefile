@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format install neo4j-fetch neo4j-start neo4j-stop neo4j-status \
-        schema seed-demo sdl bench bench-compare soak serve clean
+        schema seed-demo sdl bench bench-compare churn-report soak serve clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,9 @@ bench: install ## Benchmark: load, latency over HTTP vs raw Cypher, at 10k and B
 
 bench-compare: install ## This checkout against REV (default HEAD~1), interleaved on one dataset
 	@$(BIN)/python -m bench.compare $(or $(REV),HEAD~1)
+
+churn-report: install ## Churn levels, single-factor and weak-only counts, actions over BENCH_CUSTOMERS (10k)
+	@$(BIN)/python -m bench.churn
 
 soak: install ## Soak (not in make test): SOAK_SECONDS (600) at the highest sustainable rate, Neo4j restarted midway
 	@$(BIN)/python -m bench.soak
