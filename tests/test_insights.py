@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,8 +19,9 @@ from ctxapi import create_app
 from ctxapi.config import ConfigError, Settings, from_env
 from ctxapi.db import Database
 from ctxapi.thresholds import InsightsConfigError, Thresholds
-from tests.conftest import clear_graph, keyed
-from tests.seeding import seed_load, write_lines
+from tests import world
+from tests.conftest import keyed
+from tests.world import day
 
 NOW = "2026-11-23T12:00:00+00:00"
 
@@ -49,29 +49,13 @@ query Insights($id: ID!) {
 """
 
 
-def day(offset: float, hour: int = 10) -> str:
-    """``offset`` days before the clock (negative: after), at ``hour`` UTC."""
-    from datetime import UTC, datetime, timedelta
-
-    at = datetime(2026, 11, 23, hour, tzinfo=UTC) - timedelta(days=offset)
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class World:
-    """Records for the scenarios, written as seed files."""
+class World(world.World):
+    """The scenarios' records: brand b and two products."""
 
     def __init__(self) -> None:
-        self.records: dict[str, list[dict[str, Any]]] = {}
-        self.add("brands", id="b", name="Brand")
+        super().__init__()
         self.add("products", id="X", name="Trail Tent", price="100.00", currency="EUR")
         self.add("products", id="Y", name="Camp Mug", price="10.00", currency="EUR")
-
-    def add(self, file: str, /, **record: Any) -> None:
-        self.records.setdefault(file, []).append(record)
-
-    def customer(self, cid: str, tier: str = "standard") -> str:
-        self.add("customers", id=cid, brand="b", name=cid.title(), tier=tier)
-        return cid
 
     def order(self, cid: str, oid: str, days: float, total: str = "100.00", **extra: Any) -> str:
         extra.setdefault("status", "delivered")
@@ -82,20 +66,8 @@ class World:
         )  # fmt: skip
         return oid
 
-    def contact(self, cid: str, iid: str, days: float, **extra: Any) -> str:
-        extra.setdefault("channel", "email")
-        extra.setdefault("direction", "inbound")
-        extra.setdefault("summary", iid)
-        self.add("interactions", id=iid, customer=cid, occurredAt=day(days), **extra)
-        return iid
-
     def feedback(self, cid: str, fid: str, kind: str, score: int, days: float) -> None:
         self.add("feedback", id=fid, customer=cid, kind=kind, score=score, submittedAt=day(days))
-
-    def write(self, folder: Path) -> Path:
-        for kind, rows in self.records.items():
-            write_lines(folder, kind + ".jsonl", *(orjson.dumps(row) for row in rows))
-        return folder
 
 
 def scenarios() -> World:
@@ -216,17 +188,12 @@ def scenarios() -> World:
 
 
 @pytest.fixture(scope="module")
-def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    clear_graph(db)
-    folder = scenarios().write(tmp_path_factory.mktemp("world"))
-    outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), folder)
-    assert outcome.exit_code == 0, outcome.output
-    assert not outcome.rejects, outcome.rejects
-    return db
+def loaded(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return world.load(scenarios(), db, settings, tmp_path_factory)
 
 
 @pytest.fixture
-def api(world: Database, settings: Settings, api_key: str) -> FlaskClient:
+def api(loaded: Database, settings: Settings, api_key: str) -> FlaskClient:
     # (Neo4j may plan the insights query cold for over 10 s on a busy host: no timeout test)
     app: Flask = create_app(replace(settings, clock=NOW, debug=True, query_timeout=120))
     return keyed(app.test_client(), api_key)
@@ -443,7 +410,7 @@ def test_other_customers_recent_problems_with_the_same_product_are_counted(
 
 
 def test_thresholds_come_from_configuration(
-    world: Database, settings: Settings, tmp_path: Path, api_key: str
+    loaded: Database, settings: Settings, tmp_path: Path, api_key: str
 ) -> None:
     # given a 10:1 rule and a VIP bar of 5,000.00
     config = tmp_path / "insights.toml"

@@ -17,9 +17,10 @@ from ctxapi.config import Settings
 from ctxapi.db import Database
 from ctxapi.rules.text import cypher_time
 from ctxapi.thresholds import Thresholds
-from tests.conftest import clear_graph, keyed
-from tests.seeding import seed_load
-from tests.test_insights import NOW, World, day
+from tests import world
+from tests.conftest import keyed
+from tests.test_insights import NOW, World
+from tests.world import day
 
 QUERY = """
 query Insights($id: ID!) {
@@ -83,13 +84,8 @@ def scenarios() -> World:
 
 
 @pytest.fixture(scope="module")
-def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    clear_graph(db)
-    folder = scenarios().write(tmp_path_factory.mktemp("world"))
-    outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), folder)
-    assert outcome.exit_code == 0, outcome.output
-    assert not outcome.rejects, outcome.rejects
-    return db
+def loaded(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return world.load(scenarios(), db, settings, tmp_path_factory)
 
 
 def client(settings: Settings, api_key: str, **thresholds: Any) -> FlaskClient:
@@ -100,7 +96,7 @@ def client(settings: Settings, api_key: str, **thresholds: Any) -> FlaskClient:
 
 
 @pytest.fixture
-def api(world: Database, settings: Settings, api_key: str) -> FlaskClient:
+def api(loaded: Database, settings: Settings, api_key: str) -> FlaskClient:
     return client(settings, api_key)
 
 
@@ -138,7 +134,7 @@ def test_writing_again_after_a_closed_case_is_an_unanswered_negative(api: FlaskC
 
 
 def test_money_in_two_currencies_is_never_summed_silently(
-    world: Database, settings: Settings, api_key: str
+    loaded: Database, settings: Settings, api_key: str
 ) -> None:
     # when no rate is configured
     found = insights(client(settings, api_key), "twomoney")["value"]
@@ -191,7 +187,7 @@ def test_a_recent_detractor_gets_a_call_back(api: FlaskClient) -> None:
 
 
 def test_the_facts_of_a_busy_customer_are_bounded_by_the_caps(
-    world: Database, settings: Settings, api_key: str
+    loaded: Database, settings: Settings, api_key: str
 ) -> None:
     # when the cap is 20 contacts
     found = insights(client(settings, api_key, contacts_cap=20, sentiment_points=50), "busy")

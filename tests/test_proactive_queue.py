@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,9 +18,11 @@ from ctxapi.access.keys import KeyStore, Scope
 from ctxapi.cli import DEMO_DIR
 from ctxapi.config import Settings
 from ctxapi.db import Database
+from tests import world
 from tests.api import data, query
 from tests.conftest import clear_graph, keyed
 from tests.seeding import seed_load, write_lines
+from tests.world import day
 
 
 @pytest.fixture(scope="module")
@@ -177,26 +177,14 @@ CUSTOMERS = ITEMS.replace("proactiveQueue", "proactiveCustomers").replace(
 )
 
 
-def day(offset: float, hour: int = 10) -> str:
-    """``offset`` days before the clock, at ``hour`` UTC."""
-    at = datetime(2026, 11, 23, hour, tzinfo=UTC) - timedelta(days=offset)
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+class World(world.World):
+    """The scenarios' records: brands b and other; a contact is outbound unless it says."""
 
-
-class World:
-    """Records for the scenarios, written as seed files."""
+    direction = "outbound"
 
     def __init__(self) -> None:
-        self.records: dict[str, list[dict[str, Any]]] = {}
-        self.add("brands", id="b", name="Brand")
+        super().__init__()
         self.add("brands", id="other", name="Other brand")
-
-    def add(self, file: str, /, **record: Any) -> None:
-        self.records.setdefault(file, []).append(record)
-
-    def customer(self, cid: str, tier: str = "standard", brand: str = "b") -> str:
-        self.add("customers", id=cid, brand=brand, name=cid.title(), tier=tier)
-        return cid
 
     def parcel(self, cid: str, oid: str, promised: float, status: str = "shipped") -> str:
         """An order of ``cid`` and its parcel ``<oid>-S``, promised ``promised`` days ago."""
@@ -218,17 +206,6 @@ class World:
         self.add("cases", id=cid + "-K", customer=cid, subject="Broken zip", status="open",
                  openedAt=day(opened))  # fmt: skip
         return cid + "-K"
-
-    def contact(self, cid: str, iid: str, days: float, **extra: Any) -> str:
-        extra.setdefault("channel", "email")
-        extra.setdefault("direction", "outbound")
-        self.add("interactions", id=iid, customer=cid, occurredAt=day(days), summary=iid, **extra)
-        return iid
-
-    def write(self, folder: Path) -> Path:
-        for kind, rows in self.records.items():
-            write_lines(folder, kind + ".jsonl", *(orjson.dumps(row) for row in rows))
-        return folder
 
 
 def scenarios() -> World:
@@ -282,17 +259,12 @@ QUEUED = [
 
 
 @pytest.fixture(scope="module")
-def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    clear_graph(db)
-    folder = scenarios().write(tmp_path_factory.mktemp("world"))
-    outcome = seed_load(settings, tmp_path_factory.mktemp("rejects"), folder)
-    assert outcome.exit_code == 0, outcome.output
-    assert not outcome.rejects, outcome.rejects
-    return db
+def loaded(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return world.load(scenarios(), db, settings, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def world_app(world: Database, settings: Settings) -> Flask:
+def world_app(loaded: Database, settings: Settings) -> Flask:
     return create_app(replace(settings, clock=NOW))
 
 
@@ -302,8 +274,8 @@ def brand_key(db: Database, brand: str) -> str:
 
 
 @pytest.fixture
-def brand_b(world_app: Flask, world: Database) -> FlaskClient:
-    return keyed(world_app.test_client(), brand_key(world, "b"))
+def brand_b(world_app: Flask, loaded: Database) -> FlaskClient:
+    return keyed(world_app.test_client(), brand_key(loaded, "b"))
 
 
 def nodes(page: dict[str, Any]) -> list[dict[str, Any]]:
@@ -412,10 +384,10 @@ def test_proactive_customers_honours_reasons(brand_b: FlaskClient) -> None:
 
 
 def test_a_key_of_another_brand_sees_neither_list_of_brand_b(
-    world: Database, world_app: Flask, brand_b: FlaskClient
+    loaded: Database, world_app: Flask, brand_b: FlaskClient
 ) -> None:
     # given a key of the other brand
-    other = keyed(world_app.test_client(), brand_key(world, "other"))
+    other = keyed(world_app.test_client(), brand_key(loaded, "other"))
     # when
     queues = {name: data(api, ITEMS, first=20)["proactiveQueue"]
               for name, api in (("b", brand_b), ("other", other))}  # fmt: skip
