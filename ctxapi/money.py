@@ -38,6 +38,11 @@ def to_minor_units(amount: str, currency: str) -> int:
     return int(scaled)
 
 
+def as_money(minor: int, currency: str) -> dict[str, str]:
+    """The API's ``Money``: ``{"amount": "129.90", "currency": "EUR"}``."""
+    return {"amount": format_minor_units(minor, currency), "currency": currency}
+
+
 def format_minor_units(minor: int, currency: str) -> str:
     """``12990, "EUR"`` → ``"129.90"`` (the inverse of to_minor_units)."""
     digits = minor_digits(currency)

@@ -97,16 +97,11 @@ def case(
     told_days_ago: float | None = None,
     rated: bool = False,
 ) -> Case:
-    """A case; ``channels`` are its contacts' channels, one hour apart ("chat email")."""
+    """A case; ``channels`` are its contacts' channels, in order ("chat email")."""
     opened = ago(opened_days_ago)
     told = _when(told_days_ago)
     contacts = tuple(
-        CaseContact(
-            at=opened + timedelta(hours=i),
-            channel=channel,
-            direction="inbound",
-            self_service=self_service_first and i == 0,
-        )
+        CaseContact(channel=channel, self_service=self_service_first and i == 0)
         for i, channel in enumerate(channels.split())
     )
     if resolved_days_ago is None and status in ("resolved", "closed"):

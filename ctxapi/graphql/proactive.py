@@ -48,6 +48,15 @@ def _days(since: LiteralString) -> LiteralString:
     return "toString(" + days + ") + CASE " + days + " WHEN 1 THEN ' day' ELSE ' days' END"
 
 
+def _told(never: LiteralString) -> LiteralString:
+    """When the last update (``last``) was sent, or the literal ``never``: the words the card's
+    actions use too (ctxapi.rules.actions)."""
+    return (
+        "CASE WHEN last IS NULL THEN " + never + " ELSE 'last update sent ' + "
+        "toString(date(last)) + ' (' + " + _days("last") + " + ' ago)' END"
+    )
+
+
 # -- the three kinds of item ------------------------------------------------------------------
 # Each kind is three pieces, read with `now`, `t` (the thresholds), `tier` (one of
 # t.queue_tiers) and `afterDue` (the cursor's key moved back to this tier's due time; null
@@ -90,11 +99,9 @@ _PARCEL_ITEM: LiteralString = (
     'parcel for order ' + o.number + ' (' + s.carrier + ') promised for '
       + toString(date(s.promisedAt)) + ' (' + """
     + _days("s.promisedAt")
-    + """ + ' ago), not delivered; '
-      + CASE WHEN last IS NULL THEN 'nobody has told the customer'
-        ELSE 'last update sent ' + toString(date(last)) + ' (' + """
-    + _days("last")
-    + """ + ' ago)' END AS detail"""
+    + """ + ' ago), not delivered; ' + """
+    + _told("'nobody has told the customer'")
+    + """ AS detail"""
 )
 
 _REFUND_SEEK: LiteralString = (
@@ -158,11 +165,9 @@ _CASE_ITEM: LiteralString = (
     'case ' + k.id + ' (' + k.subject + ') ' + k.status + ' since ' + toString(date(k.openedAt))
       + ' (' + """
     + _days("k.openedAt")
-    + """ + '); '
-      + CASE WHEN last IS NULL THEN 'no update sent'
-        ELSE 'last update sent ' + toString(date(last)) + ' (' + """
-    + _days("last")
-    + """ + ' ago)' END AS detail"""
+    + """ + '); ' + """
+    + _told("'no update sent'")
+    + """ AS detail"""
 )
 
 

@@ -93,6 +93,12 @@ def connection(
     )
 
 
+#: A reference's human handle, read from the node ``{v}`` (also in the insights' facts).
+REFERENCE_LABEL: LiteralString = (
+    "coalesce({v}.number, {v}.trackingNumber, {v}.name, {v}.subject, {v}.reason, {v}.id)"
+)
+
+
 class Reference(graphene.ObjectType):
     """Another record a contact or a piece of feedback is about."""
 
@@ -100,7 +106,7 @@ class Reference(graphene.ObjectType):
     id = value(graphene.ID, "{v}.id", required=True, description="Its external id.")
     label = value(
         graphene.String,
-        "coalesce({v}.number, {v}.trackingNumber, {v}.name, {v}.subject, {v}.reason, {v}.id)",
+        REFERENCE_LABEL,
         description="A human handle: order number, tracking number, name.",
     )
 

@@ -13,7 +13,7 @@ from graphql import FieldNode
 
 from ctxapi.access.masking import mask
 from ctxapi.graphql.errors import ClientError
-from ctxapi.money import format_minor_units
+from ctxapi.money import as_money
 from ctxapi.thresholds import Thresholds
 
 
@@ -124,7 +124,7 @@ def _money(raw: list[Any] | None) -> dict[str, str] | None:
     if raw is None or raw[0] is None or raw[1] is None:
         return None
     minor, currency = raw
-    return {"amount": format_minor_units(int(minor), currency), "currency": currency}
+    return as_money(int(minor), currency)
 
 
 def page_of(raw: dict[str, Any], page: Page, customers: set[str] | None = None) -> dict[str, Any]:

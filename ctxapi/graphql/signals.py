@@ -30,6 +30,7 @@ from ctxapi.graphql.due import (
     parcel_due,
     parcel_last_update,
 )
+from ctxapi.graphql.scalars import REFERENCE_LABEL
 from ctxapi.model import OPEN_CASES, ReferenceType
 
 #: Other customers (shared identities, the same problem) count only within the key's brands.
@@ -52,9 +53,8 @@ def _ref(var: LiteralString, label: LiteralString) -> LiteralString:
     """The API's ``Reference`` of the node ``var`` (a ``label``) as a map, labelled like
     ``Reference.label``."""
     return (
-        "{type: " + _REFERENCE_TYPES[label] + ", id: " + var + ".id, label: coalesce(" + var
-        + ".number, " + var + ".trackingNumber, " + var + ".name, " + var + ".subject, " + var
-        + ".reason, " + var + ".id)}"
+        "{type: " + _REFERENCE_TYPES[label] + ", id: " + var + ".id, label: "
+        + REFERENCE_LABEL.replace("{v}", var) + "}"
     )  # fmt: skip
 
 

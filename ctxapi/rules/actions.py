@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ctxapi.model import ActionKind, FeedbackKind, ReturnStatus, ShipmentStatus
-from ctxapi.money import format_minor_units
+from ctxapi.model import ActionKind, ReturnStatus, ShipmentStatus
+from ctxapi.money import as_money, format_minor_units
 from ctxapi.rules.effort import Effort, switches
-from ctxapi.rules.experience import Recovery
+from ctxapi.rules.experience import Recovery, latest_detractor
 from ctxapi.rules.facts import Facts, Ref
-from ctxapi.rules.text import day, days_between, money
+from ctxapi.rules.text import day, days_between
 from ctxapi.rules.value import Value, convert
 from ctxapi.thresholds import Thresholds
 
@@ -99,7 +99,7 @@ def judge_actions(
                     "VIP (" + ", ".join(value.vip_reasons) + ") with " + count
                     + "; apologize and offer an incentive of " + offer + " (" + basis + ")",
                     about,
-                    money(amount, t.value_currency),
+                    as_money(amount, t.value_currency),
                 )
             )  # fmt: skip
         else:
@@ -158,12 +158,11 @@ def judge_actions(
                 [c.ref for c in unanswered],
             )
         )  # fmt: skip
-    nps = [f for f in facts.feedback if f.kind == FeedbackKind.NPS and f.at >= since]
-    if nps:
-        last = max(nps, key=lambda f: f.at)
+    last = latest_detractor(facts, t)
+    if last is not None:
         called = any(not c.inbound and c.at > last.at for c in facts.contacts)
         fresh = last.at >= now - timedelta(days=t.detractor_days)
-        if last.score <= t.nps_detractor_max and fresh and not called:
+        if fresh and not called:
             said = "NPS " + str(last.score) + " on " + day(last.at)
             said += ': "' + last.comment + '"' if last.comment else ""
             actions.append(

@@ -107,6 +107,14 @@ def unanswered_contacts(facts: Facts, t: Thresholds) -> list[Contact]:
     return found
 
 
+def latest_detractor(facts: Facts, t: Thresholds) -> Feedback | None:
+    """The latest NPS answer of the window, when it is a detractor's."""
+    since = facts.now - timedelta(days=t.window_days)
+    nps = [f for f in facts.feedback if f.kind == FeedbackKind.NPS and f.at >= since]
+    last = max(nps, key=lambda f: f.at, default=None)
+    return last if last is not None and last.score <= t.nps_detractor_max else None
+
+
 def is_negative_feedback(f: Feedback, t: Thresholds) -> bool:
     """A low score (a review only of something the customer bought)."""
     negative: dict[str, bool] = {

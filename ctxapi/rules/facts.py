@@ -59,14 +59,11 @@ class Contact:
 
 @dataclass(frozen=True)
 class CaseContact:
-    """One contact of a case, in order, for its effort (channel switches, self-service first).
-    The graph sends the channel and the self-service flag only: a heavy customer's cases hold
-    thousands of them, and every time the driver decodes costs."""
+    """One contact of a case, in order, for its effort (channel switches, self-service first):
+    its channel and self-service flag only, as a heavy customer's cases hold thousands."""
 
     channel: str
     self_service: bool = False
-    at: datetime | None = None
-    direction: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ctxapi.model import ExperienceKind, FeedbackKind, Level, RiskFactorCode, SentimentDirection
 from ctxapi.rules.effort import Effort
-from ctxapi.rules.experience import Recovery
+from ctxapi.rules.experience import Recovery, latest_detractor
 from ctxapi.rules.facts import Facts, Feedback, Ref
 from ctxapi.rules.text import cypher_time, day
 from ctxapi.rules.value import Value
@@ -103,19 +103,18 @@ def judge_churn(
     counts once: as DETRACTOR, not also among the open negatives."""
     w = t.weights
     factors: list[tuple[str, float, str]] = []
-    detractor = None
-    since = facts.now - timedelta(days=t.window_days)
-    nps = [f for f in facts.feedback if f.kind == FeedbackKind.NPS and f.at >= since]
-    if nps:
-        last = max(nps, key=lambda f: f.at)
-        if last.score <= t.nps_detractor_max:
-            detractor = last.ref.get("id")
-            detail = "latest NPS answer is " + str(last.score) + " (a detractor) on " + day(last.at)
-            factors.append((RiskFactorCode.DETRACTOR, w.detractor, detail))
+    last = latest_detractor(facts, t)
+    if last is not None:
+        detail = "latest NPS answer is " + str(last.score) + " (a detractor) on " + day(last.at)
+        factors.append((RiskFactorCode.DETRACTOR, w.detractor, detail))
     still_open = [
         n
         for n in recovery.open
-        if not (n.kind == ExperienceKind.NPS_DETRACTOR and n.about.get("id") == detractor)
+        if not (
+            n.kind == ExperienceKind.NPS_DETRACTOR
+            and last is not None
+            and n.about.get("id") == last.ref.get("id")
+        )
     ]
     if still_open:
         labels = ", ".join(n.label for n in still_open)

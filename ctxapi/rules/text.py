@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ctxapi.money import format_minor_units
-
 
 def cypher_time(at: datetime | None) -> str | None:
     """``toString(datetime)`` as Neo4j writes it."""
@@ -41,13 +39,3 @@ def days_between(start: datetime, end: datetime) -> int:
     seconds = (end - start).total_seconds()
     whole = int(abs(seconds) // 86400)
     return whole if seconds >= 0 else -whole
-
-
-def money(minor: int, currency: str) -> dict[str, str]:
-    """The API's ``Money``."""
-    return {"amount": format_minor_units(minor, currency), "currency": currency}
-
-
-def listing(words: list[str], separator: str = ", ") -> str:
-    """``a, b, c``."""
-    return separator.join(words)

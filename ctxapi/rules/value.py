@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ctxapi.money import format_minor_units, minor_digits
+from ctxapi.money import as_money, format_minor_units, minor_digits
 from ctxapi.rules.facts import Facts
-from ctxapi.rules.text import cypher_time, days_between, money
+from ctxapi.rules.text import cypher_time, days_between
 from ctxapi.thresholds import Thresholds
 
 
@@ -23,6 +24,7 @@ class Value:
     converted_from: list[str]
     orders: int
     orders_last_year: int
+    last_order_at: datetime | None
     days_since_last_order: int | None
     vip_reasons: list[str]
     facts: Facts
@@ -33,39 +35,35 @@ class Value:
 
     def answer(self) -> dict[str, Any]:
         """The ``ValueInsight`` fields."""
-        last = max(
-            (t.last_order_at for t in self.facts.totals if t.last_order_at is not None),
-            default=None,
-        )
         by_currency = sorted(self.facts.totals, key=lambda t: (-t.orders, t.currency))
         return {
-            "lifetimeValue": self._money(self.net),
-            "grossSales": self._money(self.gross),
-            "refunded": self._money(self.refunded),
+            "lifetimeValue": self._in_currency(self.net),
+            "grossSales": self._in_currency(self.gross),
+            "refunded": self._in_currency(self.refunded),
             "byCurrency": [
                 {
                     "currency": t.currency,
                     "orders": t.orders,
-                    "lifetimeValue": money(t.gross - t.refunded, t.currency),
-                    "grossSales": money(t.gross, t.currency),
-                    "refunded": money(t.refunded, t.currency),
+                    "lifetimeValue": as_money(t.gross - t.refunded, t.currency),
+                    "grossSales": as_money(t.gross, t.currency),
+                    "refunded": as_money(t.refunded, t.currency),
                 }
                 for t in by_currency
             ],
             "convertedFrom": self.converted_from,
             "orderCount": self.orders,
             "ordersLastYear": self.orders_last_year,
-            "lastOrderAt": cypher_time(last),
+            "lastOrderAt": cypher_time(self.last_order_at),
             "daysSinceLastOrder": self.days_since_last_order,
             "tier": self.facts.tier,
             "vip": self.vip,
             "vipReasons": self.vip_reasons,
         }
 
-    def _money(self, minor: int | None) -> dict[str, str] | None:
+    def _in_currency(self, minor: int | None) -> dict[str, str] | None:
         if minor is None or not self.facts.totals:
             return None
-        return money(minor, self.currency)
+        return as_money(minor, self.currency)
 
 
 def convert(minor: int, currency: str, t: Thresholds) -> int | None:
@@ -82,29 +80,31 @@ def convert(minor: int, currency: str, t: Thresholds) -> int | None:
 
 def judge_value(facts: Facts, t: Thresholds) -> Value:
     """Lifetime value (in value_currency, converted with exchange_rates), recency, VIP."""
-    sums: dict[str, int | None] = {"net": 0, "gross": 0, "refunded": 0}
-    converted: list[str] = []
-    for totals in facts.totals:
-        amounts = {
-            "net": totals.gross - totals.refunded,
-            "gross": totals.gross,
-            "refunded": totals.refunded,
-        }
-        for name, amount in amounts.items():
-            inside = convert(amount, totals.currency, t)
-            before = sums[name]
-            sums[name] = None if inside is None or before is None else before + inside
-        if totals.currency != t.value_currency and totals.currency in t.exchange_rates:
-            converted.append(totals.currency)
+    # Each currency's net, gross and refunded in value_currency (None: no rate for it).
+    amounts = {
+        x.currency: [convert(a, x.currency, t) for a in (x.gross - x.refunded, x.gross, x.refunded)]
+        for x in facts.totals
+    }
+
+    def total(column: int) -> int | None:
+        """A column's sum, known when every currency's amount is."""
+        found = [row[column] for row in amounts.values()]
+        return None if None in found else sum(a for a in found if a is not None)
+
+    net, gross, refunded = total(0), total(1), total(2)
+    converted = [
+        x.currency
+        for x in facts.totals
+        if x.currency != t.value_currency and x.currency in t.exchange_rates
+    ]
     last = max((x.last_order_at for x in facts.totals if x.last_order_at is not None), default=None)
     days = None if last is None else days_between(last, facts.now)
     orders_last_year = sum(x.orders_last_year for x in facts.totals)
-    net = sums["net"]
     # Without a rate for every currency the total is unknown, but the part that can be said
     # (the value currency and the converted ones, when it is positive) is a lower bound.
-    known = {x.currency: convert(x.gross - x.refunded, x.currency, t) for x in facts.totals}
-    unconverted = [currency for currency, amount in known.items() if amount is None]
-    at_least = sum(amount for amount in known.values() if amount is not None and amount > 0)
+    nets = {currency: row[0] for currency, row in amounts.items()}
+    unconverted = [currency for currency, amount in nets.items() if amount is None]
+    at_least = sum(amount for amount in nets.values() if amount is not None and amount > 0)
     bar = format_minor_units(t.vip_lifetime_value, t.value_currency)
     reasons: list[str] = []
     if facts.tier in t.vip_tiers:
@@ -123,11 +123,12 @@ def judge_value(facts: Facts, t: Thresholds) -> Value:
     return Value(
         currency=t.value_currency,
         net=net,
-        gross=sums["gross"],
-        refunded=sums["refunded"],
+        gross=gross,
+        refunded=refunded,
         converted_from=converted,
         orders=sum(x.orders for x in facts.totals),
         orders_last_year=orders_last_year,
+        last_order_at=last,
         days_since_last_order=days,
         vip_reasons=reasons,
         facts=facts,

@@ -16,9 +16,7 @@ CALL (now, t, tier, afterDue) {
   RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
     'PROACTIVE_DELIVERY_UPDATE' AS action,
     'parcel for order ' + o.number + ' (' + s.carrier + ') promised for '
-      + toString(date(s.promisedAt)) + ' (' + toString(duration.inDays(s.promisedAt, now).days) + CASE duration.inDays(s.promisedAt, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago), not delivered; '
-      + CASE WHEN last IS NULL THEN 'nobody has told the customer'
-        ELSE 'last update sent ' + toString(date(last)) + ' (' + toString(duration.inDays(last, now).days) + CASE duration.inDays(last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END AS detail
+      + toString(date(s.promisedAt)) + ' (' + toString(duration.inDays(s.promisedAt, now).days) + CASE duration.inDays(s.promisedAt, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago), not delivered; ' + CASE WHEN last IS NULL THEN 'nobody has told the customer' ELSE 'last update sent ' + toString(date(last)) + ' (' + toString(duration.inDays(last, now).days) + CASE duration.inDays(last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END AS detail
   UNION
   MATCH (r:Return {queueTier: tier.tier})
   WHERE 'REFUND_OVERDUE' IN $reasons AND r.receivedAt < now - duration({days: t.refund_due_days})
@@ -50,9 +48,7 @@ CALL (now, t, tier, afterDue) {
   RETURN c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due,
     k.id AS id, 'UNRESOLVED_CASE' AS reason, 'FOLLOW_UP_OPEN_CASE' AS action,
     'case ' + k.id + ' (' + k.subject + ') ' + k.status + ' since ' + toString(date(k.openedAt))
-      + ' (' + toString(duration.inDays(k.openedAt, now).days) + CASE duration.inDays(k.openedAt, now).days WHEN 1 THEN ' day' ELSE ' days' END + '); '
-      + CASE WHEN last IS NULL THEN 'no update sent'
-        ELSE 'last update sent ' + toString(date(last)) + ' (' + toString(duration.inDays(last, now).days) + CASE duration.inDays(last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END AS detail
+      + ' (' + toString(duration.inDays(k.openedAt, now).days) + CASE duration.inDays(k.openedAt, now).days WHEN 1 THEN ' day' ELSE ' days' END + '); ' + CASE WHEN last IS NULL THEN 'no update sent' ELSE 'last update sent ' + toString(date(last)) + ' (' + toString(duration.inDays(last, now).days) + CASE duration.inDays(last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END AS detail
 }
 WITH now, c, subject, due, id, reason, action, detail,
   due - duration({hours: tier.head_hours}) AS key
