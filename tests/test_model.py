@@ -11,7 +11,7 @@ from ctxapi import model
 from ctxapi.graphql.fields import Judged, Many, Value, registry
 from ctxapi.graphql.proactive import QUEUE
 from ctxapi.graphql.schema import schema
-from ctxapi.seeding import graph
+from ctxapi.store import graph
 
 #: Which sets a property compared in Cypher takes its values from.
 PROPERTIES: dict[str, tuple[type[StrEnum], ...]] = {

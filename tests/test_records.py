@@ -9,8 +9,8 @@ from marshmallow import ValidationError
 
 from ctxapi.config import PROJECT_ROOT
 from ctxapi.money import format_minor_units
-from ctxapi.seeding.graph import RECORD_TYPES
-from ctxapi.seeding.records import (
+from ctxapi.store.graph import RECORD_TYPES
+from ctxapi.store.records import (
     FeedbackRecord,
     OrderRecord,
     ReturnRecord,

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import orjson
 
-from ctxapi.seeding.graph import RECORD_TYPES
+from ctxapi.store.graph import RECORD_TYPES
 
 AS_OF = datetime(2026, 11, 23, tzinfo=UTC)
 HISTORY_DAYS = 3 * 365

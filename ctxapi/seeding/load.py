@@ -16,7 +16,6 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,14 +27,9 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError, Neo4jError
 
 from ctxapi.db import Database, DatabaseUnavailable
-from ctxapi.seeding.graph import (
-    MISSING_IDENTITIES,
-    MISSING_IDS,
-    RECORD_TYPES,
-    RecordType,
-    Reference,
-)
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
+from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
+from ctxapi.store.references import describe, missing_references
 
 log = logging.getLogger(__name__)
 
@@ -328,10 +322,10 @@ def _write_work(
     """The transaction function for a batch: check references, then write what is complete."""
 
     def work(tx: ManagedTransaction) -> tuple[dict[str, int], list[tuple[Item, list[str]]]]:
-        absent = _missing_references(tx, batch)
+        absent = missing_references(tx, (ref for item in batch for ref in item.references))
         complete, incomplete = [], []
         for item in batch:
-            reasons = [_describe(ref) for ref in item.references if ref in absent]
+            reasons = [describe(ref) for ref in item.references if ref in absent]
             if reasons:
                 incomplete.append((item, reasons))
             else:
@@ -343,33 +337,6 @@ def _write_work(
         return counts, incomplete
 
     return work
-
-
-def _describe(ref: Reference) -> str:
-    label, value = ref
-    if label == "Identity":
-        return (
-            f"identity {value[0]} {value[1]!r} is not one of customer {value[2]!r}'s "
-            "(load it in identities first)"
-        )
-    return f"{label.lower()} {value!r} does not exist"
-
-
-def _missing_references(tx: ManagedTransaction, batch: list[Item]) -> set[tuple[str, Any]]:
-    wanted: dict[str, set[Any]] = defaultdict(set)
-    for item in batch:
-        for label, value in item.references:
-            wanted[label].add(value)  # identity keys are tuples already, so hashable
-    absent: set[tuple[str, Any]] = set()
-    for label, values in wanted.items():
-        if label == "Identity":
-            keys = [list(value) for value in values]
-            missing = tx.run(MISSING_IDENTITIES, keys=keys).single(strict=True)["missing"]
-            absent.update(("Identity", tuple(key)) for key in missing)
-        else:
-            missing = tx.run(MISSING_IDS[label], ids=list(values)).single(strict=True)["missing"]
-            absent.update((label, value) for value in missing)
-    return absent
 
 
 class _Writer:

@@ -23,7 +23,7 @@ from typing import Any, LiteralString
 import orjson
 
 from ctxapi.model import ReferenceType, may_fall_due
-from ctxapi.seeding import records as r
+from ctxapi.store import records as r
 
 #: Labels a reference may point at, each with its existence check (labels are allow-listed
 #: here, never taken from input).
