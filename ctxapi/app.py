@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ctxapi import browsers, db, http, metrics
+from ctxapi import browsers, http, metrics
 from ctxapi.access.audit import AuditLog
 from ctxapi.access.guard import Authenticator
 from ctxapi.access.keys import KeyStore
@@ -17,6 +17,7 @@ from ctxapi.graphql.schema import schema
 from ctxapi.graphql.view import GraphQLView
 from ctxapi.health import health
 from ctxapi.ratelimit import RateLimiter
+from ctxapi.state import init_app as init_state
 from ctxapi.warmup import Warmup
 
 
@@ -33,7 +34,7 @@ def create_app(
     settings = config if isinstance(config, Settings) else from_env().with_overrides(config)
     app = Flask("ctxapi", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    state = db.init_app(app, settings)
+    state = init_state(app, settings)
     state.warmup = Warmup(state.db, settings)
     state.db.on_availability(state.warmup.availability)
     state.auth = Authenticator(KeyStore(state.db), settings.key_cache_seconds)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import logging
 import os
@@ -12,10 +11,17 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
-from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query, ResultSummary
+from neo4j import (
+    READ_ACCESS,
+    Bookmarks,
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    Query,
+    ResultSummary,
+)
 from neo4j.exceptions import Neo4jError
 
 from ctxapi.config import Settings
@@ -30,19 +36,18 @@ from ctxapi.unavailable import (
 )
 
 if TYPE_CHECKING:
-    from flask import Flask
+    pass
 
 __all__ = [
     "BACKSTOP_SECONDS",
+    "BOOKMARKS",
     "QUERY_LOG",
     "REQUEST_ID",
-    "CtxApi",
     "Database",
     "DatabaseUnavailable",
     "DatabaseUnreachable",
     "PlansWarming",
     "QueryTimedOut",
-    "init_app",
 ]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,6 +56,9 @@ T = TypeVar("T")
 QUERY_LOG: ContextVar[list[float] | None] = ContextVar("ctxapi_query_log", default=None)
 #: Per request (set by the GraphQL view): its id, which tags its reads' transactions.
 REQUEST_ID: ContextVar[str] = ContextVar("ctxapi_request_id", default="-")
+#: Per request (set by the GraphQL view from the ``Ctxapi-Bookmarks`` header): bookmarks of
+#: writes made through another instance that this request's reads must see (a cluster).
+BOOKMARKS: ContextVar[tuple[str, ...]] = ContextVar("ctxapi_bookmarks", default=())
 #: Neo4j's own timeout is this much later than the read's: a backstop should the read's own
 #: termination (when its caller stops waiting) not reach Neo4j.
 BACKSTOP_SECONDS = 2.0
@@ -91,6 +99,9 @@ class Database:
         self._terminated: set[str] = set()  # tags of reads this process terminated
         self._pending: set[Future[Any]] = set()  # reads and terminations not finished yet
         self._listeners: list[Callable[[bool], None]] = []
+        # Causal consistency within the process: every session reads after the writes this
+        # process committed (read-your-writes, also from a cluster's secondaries).
+        self._bookmarks = GraphDatabase.bookmark_manager()
 
     @property
     def driver(self) -> Driver:
@@ -99,6 +110,7 @@ class Database:
             with self._lock:
                 if self._driver is None or self._pid != os.getpid():
                     self._driver = self._connect()
+                    self._bookmarks = GraphDatabase.bookmark_manager()
                     self._pid = os.getpid()
         return self._driver
 
@@ -196,9 +208,19 @@ class Database:
         return records
 
     def write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        """Run ``work`` in a managed write transaction (the driver may retry it: be idempotent)."""
-        with unavailable_as_error(), self.driver.session(database=self.name) as session:
+        """Run ``work`` in a managed write transaction (the driver may retry it: be idempotent).
+        This process's later reads see it (bookmarks); ``bookmarks()`` hands it to others."""
+        driver = self.driver
+        with (
+            unavailable_as_error(),
+            driver.session(database=self.name, bookmark_manager=self._bookmarks) as session,
+        ):
             return session.execute_write(work)
+
+    def bookmarks(self) -> list[str]:
+        """The bookmarks of this process's latest transactions: a read sent with them (the
+        ``Ctxapi-Bookmarks`` header) to another instance sees what this one wrote."""
+        return sorted(self._bookmarks.get_bookmarks())
 
     def profile(
         self,
@@ -293,7 +315,8 @@ class Database:
         if not warming:
             self._await_flight(query)
         tag = f"{REQUEST_ID.get()}/{os.getpid()}-{next(_READS)}"
-        future = self._submit(self._read_now, query, parameters, timeout, tag)
+        after = BOOKMARKS.get()
+        future = self._submit(self._read_now, query, parameters, timeout, tag, after)
         try:
             result = self._wait(future, deadline, tag, timeout)
         except DatabaseUnreachable:
@@ -362,14 +385,24 @@ class Database:
         return len(ids)
 
     def _read_now(
-        self, query: LiteralString, parameters: Mapping[str, Any] | None, timeout: float, tag: str
+        self,
+        query: LiteralString,
+        parameters: Mapping[str, Any] | None,
+        timeout: float,
+        tag: str,
+        after: tuple[str, ...] = (),
     ) -> tuple[list[Any], ResultSummary]:
         """The read itself (on a read thread), tagged ``tag`` in its transaction's metadata;
         Neo4j's own timeout, ``BACKSTOP_SECONDS`` later than the caller's, and terminations
         become QueryTimedOut and DatabaseUnavailable."""
         with (
             unavailable_as_error(),
-            self.driver.session(database=self.name, default_access_mode=READ_ACCESS) as session,
+            self.driver.session(
+                database=self.name,
+                default_access_mode=READ_ACCESS,
+                bookmark_manager=self._bookmarks,
+                bookmarks=Bookmarks.from_raw_values(after) if after else None,
+            ) as session,
         ):
             backstop = timeout + BACKSTOP_SECONDS
             try:
@@ -407,26 +440,3 @@ class Database:
             self._available(False)
             raise
         self._available(True)
-
-
-@dataclass
-class CtxApi:
-    """What the app keeps in ``app.extensions["ctxapi"]``: its settings, its database, and
-    the warm-up of the committed queries' plans (ctxapi.warmup), the check of API keys, the
-    audit log and the rate limiter (ctxapi.access)."""
-
-    settings: Settings
-    db: Database
-    warmup: Any = None
-    auth: Any = None
-    audit: Any = None
-    limiter: Any = None
-
-
-def init_app(app: Flask, settings: Settings) -> CtxApi:
-    """Give ``app`` a Database for ``settings``; its driver is closed when the process exits
-    (a gunicorn worker also closes its own when it exits: see ``ctxapi.cli``)."""
-    state = CtxApi(settings=settings, db=Database(settings))
-    app.extensions["ctxapi"] = state
-    atexit.register(state.db.close)
-    return state

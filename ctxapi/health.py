@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from ctxapi.db import CtxApi, DatabaseUnavailable
+from ctxapi.db import DatabaseUnavailable
+from ctxapi.state import CtxApi
 
 health = Blueprint("health", __name__)
 

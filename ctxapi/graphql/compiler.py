@@ -37,7 +37,8 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_variable_values
 
-from ctxapi.access.keys import INTERNAL, Access
+from ctxapi.access.guard import Forbidden
+from ctxapi.access.keys import INTERNAL, Access, Scope
 from ctxapi.config import Settings
 from ctxapi.graphql.context import Context
 from ctxapi.graphql.cost import Budget, QueryTooComplex
@@ -85,6 +86,18 @@ def compile_entry(
     """The query of the root field ``name`` selected by ``nodes``."""
     entry = registry(compiler.schema).entries[name]
     arguments = compiler.arguments("Query", name, nodes[0])
+    return _compiled(compiler, entry, arguments, name, nodes, response_key)
+
+
+def _compiled(
+    compiler: Compiler,
+    entry: Entry,
+    arguments: dict[str, Any],
+    name: str,
+    nodes: list[FieldNode],
+    response_key: str,
+) -> CompiledQuery:
+    """The query of ``entry`` for ``arguments`` with the selection of ``nodes``."""
     params = {
         key: plain(value) for key, value in entry.params(arguments, compiler.settings).items()
     }
@@ -209,6 +222,25 @@ def _roots(
             yield response_key, name, nodes, compiler
 
 
+def resolve_written(root: Any, info: GraphQLResolveInfo) -> Any:
+    """The resolver of a payload's ``written()`` field: read back, in one round trip, what the
+    mutation wrote (its ids are in the payload under the field's name; None: null)."""
+    context: Context = info.context
+    ids = root.get(info.field_name) if isinstance(root, dict) else None
+    if ids is None:
+        return None
+    if not context.access.allows(Scope.CONTEXT_READ):
+        raise Forbidden(Scope.CONTEXT_READ, context.access.name)
+    parent = info.parent_type.name
+    entry = registry(info.schema).written[parent][info.field_name]
+    compiler = Compiler(
+        info.schema, info.fragments, info.variable_values, context.settings, context.access
+    )
+    nodes = list(info.field_nodes)
+    query = _compiled(compiler, entry, ids, info.field_name, nodes, str(info.path.key))
+    return _answer(context, query)
+
+
 def resolve_entry(_root: Any, info: GraphQLResolveInfo, **_arguments: Any) -> Any:
     """The resolver of every root field: compile it, run it in one round trip, shape it."""
     context: Context = info.context
@@ -221,6 +253,11 @@ def resolve_entry(_root: Any, info: GraphQLResolveInfo, **_arguments: Any) -> An
             info.schema, info.fragments, info.variable_values, context.settings, context.access
         )
         query = compile_entry(compiler, info.field_name, list(info.field_nodes), key)
+    return _answer(context, query)
+
+
+def _answer(context: Context, query: CompiledQuery) -> Any:
+    """Run ``query`` and shape its rows; note the personal data read unmasked."""
     # query.text is built from literals only (see CompiledQuery.text).
     rows = context.db.read(query.text, query.params)
     if not (query.pii and context.access.unmasked):

@@ -45,3 +45,5 @@ class Context:
     #: a CompiledQuery, or the ClientError its field answers with.
     compiled: Mapping[str, Any] = field(default_factory=dict)
     reads: PiiReads = field(default_factory=PiiReads)
+    #: The audit log (ctxapi.access.audit.AuditLog): mutations note their writes in it.
+    audit: Any = None

@@ -6,9 +6,9 @@ from typing import LiteralString
 
 import graphene
 
+from ctxapi.access.brands import in_brands, of_brands
 from ctxapi.access.masking import Pii
 from ctxapi.graphql import enums, fields
-from ctxapi.graphql.brand_scope import in_brands, of_brands
 from ctxapi.graphql.compiler import resolve_entry
 from ctxapi.graphql.feedback import Feedback
 from ctxapi.graphql.fields import Entry, entry, many, value

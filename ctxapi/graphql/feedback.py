@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import graphene
 
+from ctxapi.access.brands import owns
 from ctxapi.graphql import enums
-from ctxapi.graphql.brand_scope import owns
 from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Reference
 from ctxapi.model import RATES_LABELS

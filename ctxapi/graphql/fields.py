@@ -107,6 +107,14 @@ class Judged:
     needs: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Written(Entry):
+    """A field of a mutation's payload that reads back what the mutation wrote, compiled like a
+    root field: ``seek`` binds ``root`` from the parameters ``params(ids, settings)`` makes of
+    the ids the mutation put under the field's name in the payload (None: the field is null).
+    The read follows the write (read-your-writes), through the key's brands as any read."""
+
+
 Spec = Value | Many | Judged
 
 _SPEC = "_ctxapi_spec"
@@ -161,6 +169,13 @@ def entry(type_: Any, spec: Entry, resolver: Callable[..., Any], **kwargs: Any) 
     return _field(type_, spec, resolver=resolver, **kwargs)
 
 
+def written(
+    type_: Any, spec: Written, resolver: Callable[..., Any], **kwargs: Any
+) -> graphene.Field:
+    """A payload field that reads back what its mutation wrote (see ``Written``)."""
+    return _field(type_, spec, resolver=resolver, **kwargs)
+
+
 # -- the registry -----------------------------------------------------------------------------
 class SpecError(Exception):
     """A field and its Cypher spec do not fit together (found when the schema is built)."""
@@ -172,6 +187,8 @@ class Registry:
 
     fields: dict[str, dict[str, Spec]]
     entries: dict[str, Entry]
+    #: Payload fields declared with ``written()``, by payload type and field name.
+    written: dict[str, dict[str, Written]] = field(default_factory=dict)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}(_[a-z]+)?")
@@ -241,6 +258,23 @@ def registry(schema: GraphQLSchema) -> Registry:
         entries[name] = replace(spec, target=target.name, kind=kind)
         problems.extend(_check_needs(f"Query.{name}", [spec.seek], spec.needs))
         reached.setdefault(target.name, []).append((f"Query.{name}", ()))
+    written: dict[str, dict[str, Written]] = {}
+    for payload in schema.type_map.values():
+        if not isinstance(payload, GraphQLObjectType) or payload is query:
+            continue
+        for name, spec in _declared(payload).items():
+            if not isinstance(spec, Written):
+                continue
+            where = f"{payload.name}.{name}"
+            kind, target = _shape_of(payload.fields[name])
+            if target is None or kind != "one":
+                problems.append(f"{where}: written() reads back one object")
+                continue
+            written.setdefault(payload.name, {})[name] = replace(
+                spec, target=target.name, kind=kind
+            )
+            problems.extend(_check_needs(where, [spec.seek], spec.needs))
+            reached.setdefault(target.name, []).append((where, ()))
     pending = list(reached)
     while pending:
         type_name = pending.pop()
@@ -257,7 +291,7 @@ def registry(schema: GraphQLSchema) -> Registry:
             if found is None:
                 problems.append(f"{where}: no Cypher spec (declare it with value() or many())")
             elif isinstance(found, Entry):
-                problems.append(f"{where}: entry() is for root fields only")
+                problems.append(f"{where}: entry() is for root fields, written() for payloads")
             elif isinstance(found, Judged):
                 specs[type_name][name] = found
                 problems.extend(_check_placeholders(where, found.facts, {"v", "c"}))
@@ -283,12 +317,12 @@ def registry(schema: GraphQLSchema) -> Registry:
         problems.extend(_check_bindings(type_name, type_specs, reached[type_name]))
     for type_ in schema.type_map.values():
         if isinstance(type_, GraphQLObjectType) and type_.name not in specs and type_ is not query:
-            stray = sorted(_declared(type_))
+            stray = sorted(n for n, s in _declared(type_).items() if not isinstance(s, Written))
             if stray:
                 problems.append(f"{type_.name}: specs on a type no entry reaches: {stray}")
     if problems:
         raise SpecError("fields and Cypher specs do not fit:\n  " + "\n  ".join(problems))
-    return Registry(specs, entries)
+    return Registry(specs, entries, written)
 
 
 def _placeholders(text: str) -> list[tuple[str, str]]:

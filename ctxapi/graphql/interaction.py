@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import graphene
 
+from ctxapi.access.brands import owns
 from ctxapi.graphql import enums
-from ctxapi.graphql.brand_scope import owns
 from ctxapi.graphql.fields import many, value
 from ctxapi.graphql.scalars import DateTime, Reference
 from ctxapi.model import ABOUT_LABELS
@@ -99,7 +99,7 @@ class Case(graphene.ObjectType):
     )
     contacts = many(
         graphene.List(graphene.NonNull(Interaction)),
-        # only the contacts of the case's own customer (brand_scope.owns)
+        # only the contacts of the case's own customer (ctxapi.access.brands.owns)
         "MATCH ({v})<-[:PART_OF]-({c}:Interaction)<-[:HAD]-(:Customer)-[:OPENED]->({v})",
         order=("{c}.occurredAt", "{c}.id"),
         required=True,

@@ -25,9 +25,9 @@ from typing import Any, LiteralString
 
 import graphene
 
+from ctxapi.access.brands import of_brands
 from ctxapi.config import Settings
 from ctxapi.graphql import enums
-from ctxapi.graphql.brand_scope import of_brands
 from ctxapi.graphql.compiler import resolve_entry
 from ctxapi.graphql.due import (
     case_due,

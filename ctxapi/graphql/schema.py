@@ -8,6 +8,7 @@ import graphene
 from graphene.types.resolver import set_default_resolver
 from graphql import GraphQLResolveInfo, print_schema
 
+from ctxapi.graphql.contact_mutations import ContactMutations
 from ctxapi.graphql.customer import CustomerQueries
 from ctxapi.graphql.fields import registry
 from ctxapi.graphql.proactive import ProactiveQueries
@@ -60,7 +61,12 @@ class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
         return {"name": db.name, "version": record["version"], "edition": record["edition"]}
 
 
-schema = graphene.Schema(query=Query, auto_camelcase=True)
+class Mutation(ContactMutations, graphene.ObjectType):
+    """Every write ctxapi offers: one ``input``, a payload with ``userErrors``, an idempotency
+    key."""
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation, auto_camelcase=True)
 registry(schema.graphql_schema)  # every field has its Cypher spec: SpecError names any misfit
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-from ctxapi.graphql.brand_scope import in_brands
+from ctxapi.access.brands import in_brands
 from ctxapi.graphql.due import (
     case_due,
     case_last_update,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from threading import Lock
 from typing import Any
@@ -34,7 +35,7 @@ from ctxapi import metrics, ratelimit
 from ctxapi.access.audit import AuditUnavailable
 from ctxapi.access.guard import Forbidden, Unauthenticated
 from ctxapi.access.keys import Scope
-from ctxapi.db import QUERY_LOG, REQUEST_ID, DatabaseUnavailable
+from ctxapi.db import BOOKMARKS, QUERY_LOG, REQUEST_ID, DatabaseUnavailable
 from ctxapi.graphql.compiler import precompile
 from ctxapi.graphql.context import Context, PiiReads
 from ctxapi.graphql.cost import QueryTooComplex, check_document
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 RETRY_AFTER_SECONDS = 5
+#: The request header that carries bookmarks from a mutation's response (read-your-writes
+#: across instances of a cluster deployment).
+BOOKMARKS_HEADER = "Ctxapi-Bookmarks"
+MAX_BOOKMARKS = 16
 
 
 class RequestError(Exception):
@@ -192,7 +197,14 @@ class GraphQLView:
             return self._respond(body, media_type, 400)
         if operation.operation == OperationType.QUERY and not g.access.allows(Scope.CONTEXT_READ):
             return self._refuse(Forbidden(Scope.CONTEXT_READ, g.access.name), media_type, 403)
-        return self._execute(prepared.document, params, media_type)
+        try:
+            after = _bookmarks(request.headers.get(BOOKMARKS_HEADER))
+        except RequestError as error:
+            body = {"errors": [{"message": str(error), "extensions": {"code": error.code.value}}]}
+            return self._respond(body, media_type, error.status)
+        wrote = operation.operation == OperationType.MUTATION
+        with _after(after):
+            return self._execute(prepared.document, params, media_type, wrote)
 
     # -- request ---------------------------------------------------------------------------
     def _negotiate(self) -> str | None:
@@ -255,7 +267,9 @@ class GraphQLView:
         }
 
     # -- execution -------------------------------------------------------------------------
-    def _execute(self, document: DocumentNode, params: dict[str, Any], media_type: str) -> Response:
+    def _execute(
+        self, document: DocumentNode, params: dict[str, Any], media_type: str, wrote: bool
+    ) -> Response:
         started = time.perf_counter()
         state = current_app.extensions["ctxapi"]
         timings: list[float] = []
@@ -307,6 +321,8 @@ class GraphQLView:
                 status = 400
         body["data"] = result.data
         extensions: dict[str, Any] = {"requestId": g.request_id}
+        if wrote:  # another instance's reads see these writes when sent these bookmarks
+            extensions["bookmarks"] = state.db.bookmarks()
         if state.settings.debug:
             extensions["timing"] = {"totalMs": round((time.perf_counter() - started) * 1000, 3)}
             extensions["cypher"] = {"queries": len(timings), "ms": round(sum(timings), 3)}
@@ -331,6 +347,7 @@ class GraphQLView:
             access=g.access,
             compiled=compiled,
             reads=reads,
+            audit=state.audit,
         )
         return execute_sync(
             self.schema,
@@ -383,6 +400,30 @@ class GraphQLView:
         response = self._respond(body, media_type, 405)
         response.headers["Allow"] = "POST"
         return response
+
+
+@contextmanager
+def _after(bookmarks: tuple[str, ...]) -> Iterator[None]:
+    """This request's reads wait for ``bookmarks`` (writes made through another instance)."""
+    token = BOOKMARKS.set(bookmarks)
+    try:
+        yield
+    finally:
+        BOOKMARKS.reset(token)
+
+
+def _bookmarks(header: str | None) -> tuple[str, ...]:
+    """The ``Ctxapi-Bookmarks`` header: bookmarks a mutation's response gave, comma-separated."""
+    if not header:
+        return ()
+    values = tuple(value.strip() for value in header.split(",") if value.strip())
+    if len(values) > MAX_BOOKMARKS or any(len(v) > 1000 or not v.isprintable() for v in values):
+        raise RequestError(
+            f"{BOOKMARKS_HEADER} holds at most {MAX_BOOKMARKS} bookmarks as a mutation's"
+            " response gave them (extensions.bookmarks), comma-separated.",
+            ErrorCode.BAD_REQUEST,
+        )
+    return values
 
 
 class _NotAcceptable(Exception):

@@ -1,0 +1,214 @@
+"""Write-back from agent tools: what happened on a contact, and a proactive item done.
+
+Each mutation writes through the loader's write path (``ctxapi.store.contacts``): the same
+validation, identity normalization and Cypher, so a contact recorded here and one loaded from
+a file are the same graph. The payload reads back the interaction and the customer as they are
+after the write (read-your-writes: the read carries the write's bookmark).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, LiteralString
+
+import graphene
+from neo4j import ManagedTransaction
+
+from ctxapi.access.brands import in_brands
+from ctxapi.access.keys import Scope
+from ctxapi.graphql import enums
+from ctxapi.graphql.compiler import resolve_written
+from ctxapi.graphql.context import Context
+from ctxapi.graphql.customer import Customer, IdentityInput
+from ctxapi.graphql.fields import Written, written
+from ctxapi.graphql.interaction import Interaction
+from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
+from ctxapi.graphql.scalars import DateTime
+from ctxapi.identity import IdentityError, normalize
+from ctxapi.model import ABOUT_TYPES
+from ctxapi.store import contacts
+from ctxapi.store.graph import BY_NAME
+from ctxapi.store.ledger import Done, Work
+from ctxapi.store.problems import Problem, ProblemCode, Refused
+
+#: The customer a mutation wrote for, read back through the key's brands.
+WRITTEN_CUSTOMER = Written(
+    "MATCH (root:Customer {id: $key}) WHERE " + in_brands("root"),
+    lambda ids, _: {"key": ids["id"]},
+)
+WRITTEN_INTERACTION = Written(
+    "MATCH (root:Interaction {id: $key}) WHERE EXISTS {"
+    " MATCH (cu:Customer)-[:HAD]->(root) WHERE " + in_brands("cu") + " }",
+    lambda ids, _: {"key": ids["id"]},
+)
+#: The identity input's fields → the identity kinds they hold (as customerBy reads them).
+_IDENTITY_FIELDS = {
+    "email": "email",
+    "phone": "phone",
+    "handle": "social",
+    "chat": "chat",
+    "messaging": "messaging",
+    "external_id": "external",
+}
+#: Record fields → input fields, for the paths of userErrors.
+_NAMES = {"customer": "customerId", "case": "caseId", "agent": "agentId"}
+_LABEL_FIELDS = {"Case": "caseId", "Agent": "agentId", "Customer": "customerId"}
+_LINKED: LiteralString = (
+    "RETURN EXISTS { (:Identity {kind: $kind, value: $value})-[:IDENTIFIES]->"
+    "(:Customer {id: $customer}) } AS linked"
+)
+
+
+class ReferenceInput(graphene.InputObjectType):
+    """A record a contact was about: its type and id."""
+
+    type = graphene.Field(enums.ReferenceType, required=True, description="What it is.")
+    id = graphene.ID(required=True, description="Its external id.")
+
+
+class RecordInteractionInput(graphene.InputObjectType):
+    """A contact that happened: on which channel, with whom, about what."""
+
+    idempotency_key = idempotency_key()
+    customer_id = graphene.ID(
+        description="The customer; or leave it out and give the identity the contact came"
+        " through, which must then name one customer."
+    )
+    identity = graphene.Field(
+        IdentityInput,
+        description="The identifier the contact came through, spelled as the agent has it."
+        " Normalized like the loader's; linked to the customer (source `interaction`) when it"
+        " was not yet theirs.",
+    )
+    channel = graphene.Field(enums.Channel, required=True, description="Its channel.")
+    direction = graphene.Field(enums.Direction, required=True, description="Who started it.")
+    occurred_at = graphene.Field(DateTime, description="When it happened; default: now.")
+    summary = graphene.String(required=True, description="What the agent logged.")
+    topic = graphene.String(description="Topic, e.g. where_is_my_order.")
+    status = graphene.Field(
+        enums.InteractionStatus, description="Where it stands; default RESOLVED."
+    )
+    sentiment = graphene.Float(description="From -1 (angry) to 1 (delighted).")
+    self_service = graphene.Boolean(description="Handled by a bot or IVR; default false.")
+    responded_at = graphene.Field(DateTime, description="First response at.")
+    duration_seconds = graphene.Int(description="Length of a call or chat.")
+    agent_id = graphene.ID(description="The agent who handled it.")
+    case_id = graphene.ID(description="The customer's case it is part of.")
+    about = graphene.List(
+        graphene.NonNull(ReferenceInput),
+        description="The customer's orders, parcels or returns (or products) it was about.",
+    )
+
+
+class RecordInteractionPayload(Payload):
+    """The contact recorded, and the customer after it."""
+
+    interaction = written(
+        Interaction, WRITTEN_INTERACTION, resolve_written, description="The contact recorded."
+    )
+    customer = written(
+        Customer, WRITTEN_CUSTOMER, resolve_written, description="The customer, after the write."
+    )
+
+
+def identity_of(data: dict[str, Any], phone_region: str) -> tuple[str, str] | None:
+    """The input's ``identity`` normalized as (kind, value); None when there is none."""
+    given = data.get("identity")
+    if given is None:
+        return None
+    present = {k: v for k, v in given.items() if k in _IDENTITY_FIELDS}
+    if len(present) != 1:
+        names = ", ".join(_camel(k) for k in _IDENTITY_FIELDS)
+        problem = Problem(
+            ("input", "identity"), f"give exactly one of {names}", ProblemCode.INVALID
+        )
+        raise Refused([problem])
+    [(name, raw)] = present.items()
+    kind = _IDENTITY_FIELDS[name]
+    try:
+        return kind, normalize(kind, raw, region=given.get("region") or phone_region)
+    except IdentityError as error:
+        path = ("input", "identity", _camel(name))
+        raise Refused([Problem(path, str(error), ProblemCode.INVALID)]) from None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def plan_interaction(data: dict[str, Any], context: Context, *, event: str) -> Work:
+    """The work of recording one contact (also ``markContacted``'s)."""
+    region = context.settings.phone_region
+    identity = identity_of(data, region)
+    brands = context.access.brands
+    record: dict[str, Any] = {
+        "channel": data["channel"],
+        "direction": data["direction"],
+        "occurredAt": data.get("occurred_at") or context.settings.now(),
+        "summary": data["summary"],
+        "about": [{"type": ref["type"], "id": ref["id"]} for ref in data.get("about", [])],
+    }
+    for name in (
+        "topic",
+        "status",
+        "sentiment",
+        "self_service",
+        "responded_at",
+        "duration_seconds",
+    ):
+        if name in data:
+            record[_camel(name)] = data[name]
+    for name, field in (("agent", "agent_id"), ("case", "case_id")):
+        if field in data:
+            record[name] = data[field]
+    if identity is not None:
+        record["identity"] = {"kind": identity[0], "value": identity[1]}
+
+    def work(tx: ManagedTransaction) -> Done:
+        customer = contacts.customer_of(tx, brands, data.get("customer_id"), identity)
+        checked = contacts.validated(
+            "interactions",
+            {**record, "id": "ctx-" + uuid.uuid4().hex, "customer": customer},
+            _NAMES,
+            phone_region=region,
+        )
+        if identity is not None:
+            _link(tx, customer, identity, checked["occurredAt"].isoformat(), region)
+        kind = BY_NAME["interactions"]
+        fields = _LABEL_FIELDS | dict.fromkeys(ABOUT_TYPES.values(), "about")
+        contacts.check_references(tx, customer, kind.references(checked), fields)
+        contacts.write(tx, "interactions", checked)
+        ids = {"interaction": {"id": checked["id"]}, "customer": {"id": customer}}
+        return Done(ids, event, [customer])
+
+    return work
+
+
+def _link(
+    tx: ManagedTransaction, customer: str, identity: tuple[str, str], at: str, region: str
+) -> None:
+    """Link the identity a contact came through to its customer, when it is not yet theirs."""
+    kind, value = identity
+    if tx.run(_LINKED, kind=kind, value=value, customer=customer).single(strict=True)["linked"]:
+        return
+    link = {"customer": customer, "kind": kind, "value": value, "source": "interaction"}
+    checked = contacts.validated("identities", link | {"linkedAt": at}, {}, phone_region=region)
+    contacts.write(tx, "identities", checked)
+
+
+def record_interaction(data: dict[str, Any], context: Context) -> Work:
+    return plan_interaction(data, context, event="interaction.recorded")
+
+
+class ContactMutations(graphene.ObjectType):
+    """Write-back: what happened on a contact."""
+
+    record_interaction = mutation(
+        RecordInteractionPayload,
+        RecordInteractionInput,
+        record_interaction,
+        scope=Scope.INTERACTIONS_WRITE,
+        description="Record a contact that happened (a call, an email, a chat …) with the"
+        " identity it came through, its case and what it was about.",
+    )

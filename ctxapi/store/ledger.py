@@ -1,0 +1,150 @@
+"""The ledger of API writes: one ``(:Write)`` node per mutation that changed the graph, created
+in the same transaction as the change (migration 0005). It is three things at once:
+
+- the **idempotency record**: its ``id`` is the API key's id and the client's idempotency key.
+  The same request again returns the stored ``result`` and writes nothing; another request
+  under a used key is refused (IDEMPOTENCY_CONFLICT); of two concurrent requests with one key,
+  the second finds the first's record (the unique constraint makes it wait or fail, and it is
+  then replayed).
+- the **audit record in the graph**: who (the key's id and name), what (the operation, the
+  customers' ids), when, and the request id; never a personal value. It commits or rolls back
+  with the change, so no committed write goes unrecorded. (The audit log file gets its line
+  after the commit.)
+- the **outbox**: ``event`` and ``customers`` say what others may care about; readers (webhooks,
+  live cards) follow ``at``. Nothing is recorded for a change that did not commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, LiteralString
+
+import orjson
+from neo4j import ManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from ctxapi.db import Database
+from ctxapi.store.problems import Problem, ProblemCode, Refused
+
+_LOOKUP: LiteralString = (
+    "MATCH (w:Write {id: $id})"
+    " RETURN w.operation AS operation, w.requestHash AS hash, w.result AS result,"
+    " w.customers AS customers"
+)
+_RECORD: LiteralString = """
+CREATE (:Write {id: $id, operation: $operation, requestHash: $hash, result: $result,
+                keyId: $keyId, keyName: $keyName, requestId: $requestId, event: $event,
+                customers: $customers, at: datetime($at)})
+"""
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks for which write, under which idempotency key, with what input."""
+
+    operation: str
+    idempotency_key: str
+    input: Mapping[str, Any]
+    key_id: str
+    key_name: str
+    request_id: str
+    at: datetime
+
+    @property
+    def id(self) -> str:
+        return self.key_id + "/" + self.idempotency_key
+
+    @property
+    def hash(self) -> str:
+        """A digest of the operation and its input (the idempotency key aside)."""
+        data = {k: v for k, v in self.input.items() if k != "idempotencyKey"}
+        canonical = orjson.dumps(
+            [self.operation, data], option=orjson.OPT_SORT_KEYS, default=_jsonable
+        )
+        return hashlib.blake2b(canonical, digest_size=16).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a write did: the ids the payload reads back (``result``), the event, whose."""
+
+    result: dict[str, Any]
+    event: str
+    customers: list[str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to a write request: its result, or the problems that stopped it."""
+
+    result: dict[str, Any] | None
+    problems: list[Problem] = field(default_factory=list)
+    replayed: bool = False
+    customers: list[str] = field(default_factory=list)
+    event: str | None = None
+
+
+Work = Callable[[ManagedTransaction], Done]
+
+
+def perform(db: Database, request: Request, work: Work) -> Outcome:
+    """Run ``work`` once for ``request``: in one write transaction with its ledger record, or
+    not at all (a replay, an idempotency conflict, or the problems ``work`` raised as Refused,
+    which roll everything back)."""
+
+    def transaction(tx: ManagedTransaction) -> Outcome:
+        found = tx.run(_LOOKUP, id=request.id).single()
+        if found is not None:
+            return _again(request, found)
+        done = work(tx)
+        tx.run(
+            _RECORD,
+            id=request.id,
+            operation=request.operation,
+            hash=request.hash,
+            result=orjson.dumps(done.result).decode(),
+            keyId=request.key_id,
+            keyName=request.key_name,
+            requestId=request.request_id,
+            event=done.event,
+            customers=done.customers,
+            at=request.at.isoformat(),
+        ).consume()
+        return Outcome(done.result, customers=done.customers, event=done.event)
+
+    try:
+        return db.write(transaction)
+    except Refused as refused:
+        return Outcome(None, refused.problems)
+    except ConstraintError:
+        # A concurrent request with the same key committed first: this one is its replay.
+        # (Any other constraint fails again here and goes up.)
+        try:
+            return db.write(transaction)
+        except Refused as refused:
+            return Outcome(None, refused.problems)
+
+
+def _again(request: Request, found: Any) -> Outcome:
+    """The answer to a request whose idempotency key was used before."""
+    if found["operation"] == request.operation and found["hash"] == request.hash:
+        return Outcome(orjson.loads(found["result"]), replayed=True, customers=found["customers"])
+    problem = Problem(
+        ("input", "idempotencyKey"),
+        f"this idempotency key was used for a different {found['operation']} request;"
+        " use a new key for a new request",
+        ProblemCode.IDEMPOTENCY_CONFLICT,
+    )
+    return Outcome(None, [problem])

@@ -1,0 +1,412 @@
+"""Write-back: agent tools record what happened on a contact (recordInteraction)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ctxapi import create_app
+from ctxapi.access.keys import KeyStore, Scope
+from ctxapi.config import Settings
+from ctxapi.db import Database
+from tests.api import query
+from tests.conftest import keyed
+from tests.world import World, day, load
+
+NOW = "2026-11-23T12:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """Two customers of brand b sharing a landline, one of sister brand s; a case, an order
+    with a parcel, an agent and a product."""
+    w = World()
+    w.add("brands", id="s", name="Sister")
+    w.customer("C-A")
+    w.customer("C-B")
+    w.customer("C-S", brand="s")
+    w.add("identities", customer="C-A", kind="email", value="ann@example.com")
+    w.add("identities", customer="C-A", kind="phone", value="+14155550100")
+    w.add("identities", customer="C-B", kind="phone", value="+14155550100")
+    w.add("identities", customer="C-B", kind="email", value="bob@example.com")
+    w.add("agents", id="AG-1", name="Agent One")
+    w.add("products", id="P-1", name="Tent")
+    w.add("cases", id="K-A", customer="C-A", subject="Late tent", status="open",
+          openedAt=day(6))  # fmt: skip
+    w.add("cases", id="K-B", customer="C-B", subject="Refund", status="open", openedAt=day(6))
+    for oid, cid in (("O-A", "C-A"), ("O-B", "C-B")):
+        w.add("orders", id=oid, customer=cid, number="N" + oid, placedAt=day(10),
+              status="shipped", total="10.00", currency="EUR",
+              items=[{"product": "P-1", "quantity": 1, "unitPrice": "10.00"}])  # fmt: skip
+    w.add("shipments", id="SH-A", order="O-A", carrier="DHL", status="in_transit",
+          promisedAt=day(3))  # fmt: skip
+    return load(w, db, settings, tmp_path_factory)
+
+
+@pytest.fixture
+def app(settings: Settings, world: Database, tmp_path: Path) -> Flask:
+    return create_app(replace(settings, clock=NOW, audit_log=str(tmp_path / "audit.jsonl")))
+
+
+def client_with(
+    app: Flask, db: Database, scopes: list[Scope], brands: list[str] | None
+) -> FlaskClient:
+    secret, _ = KeyStore(db).create("w-" + uuid.uuid4().hex[:10], scopes, brands)
+    return keyed(app.test_client(), secret)
+
+
+@pytest.fixture
+def agent(app: Flask, world: Database) -> FlaskClient:
+    """An agent desktop's key: reads (personal data too) and writes contacts, brand b."""
+    return client_with(
+        app, world, [Scope.CONTEXT_READ, Scope.PII_READ, Scope.INTERACTIONS_WRITE], ["b"]
+    )
+
+
+RECORD = """
+mutation Record($input: RecordInteractionInput!) {
+  recordInteraction(input: $input) {
+    interaction { id channel direction occurredAt summary topic status sentiment
+                  agent { id } case { id } about { type id } identity { kind value } }
+    customer { id interactions(first: 50) { totalCount edges { node { id } } } }
+    userErrors { field message code }
+    replayed
+  }
+}
+"""
+
+
+def contact(**fields: Any) -> dict[str, Any]:
+    """A recordInteraction input: a resolved inbound call of C-A unless ``fields`` say else."""
+    base: dict[str, Any] = {
+        "idempotencyKey": uuid.uuid4().hex,
+        "customerId": "C-A",
+        "channel": "PHONE",
+        "direction": "INBOUND",
+        "occurredAt": "2026-11-23T11:30:00Z",
+        "summary": "Asked where the tent is; told it ships Monday",
+    }
+    return {k: v for k, v in (base | fields).items() if v is not None}
+
+
+def record(api: FlaskClient, **fields: Any) -> dict[str, Any]:
+    body = query(api, RECORD, input=contact(**fields))
+    assert "errors" not in body, body["errors"]
+    return body["data"]["recordInteraction"]  # type: ignore[no-any-return]
+
+
+def count(
+    db: Database, cypher: str = "MATCH (:Customer)-[:HAD]->(i:Interaction) RETURN count(i) AS n"
+) -> int:
+    return int(db.read(cypher)[0]["n"])
+
+
+# -- recording ----------------------------------------------------------------------------------
+def test_a_recorded_contact_is_in_the_very_next_read_of_the_customer(agent: FlaskClient) -> None:
+    # given
+    about = [{"type": "SHIPMENT", "id": "SH-A"}, {"type": "PRODUCT", "id": "P-1"}]
+    fields = contact(
+        agentId="AG-1", caseId="K-A", topic="where_is_my_order", sentiment=-0.4, about=about
+    )
+    # when
+    body = query(agent, RECORD, input=fields)
+    # then
+    written = body["data"]["recordInteraction"]
+    assert written["userErrors"] == []
+    assert written["replayed"] is False
+    interaction = written["interaction"]
+    assert interaction["id"].startswith("ctx-")
+    assert interaction["summary"] == fields["summary"]
+    assert interaction["occurredAt"] == "2026-11-23T11:30:00Z"
+    assert (interaction["channel"], interaction["direction"], interaction["status"]) == (
+        "PHONE", "INBOUND", "RESOLVED")  # fmt: skip
+    assert interaction["agent"] == {"id": "AG-1"}
+    assert interaction["case"] == {"id": "K-A"}
+    assert {(r["type"], r["id"]) for r in interaction["about"]} == {
+        ("SHIPMENT", "SH-A"), ("PRODUCT", "P-1")}  # fmt: skip
+    listed = [e["node"]["id"] for e in written["customer"]["interactions"]["edges"]]
+    assert interaction["id"] in listed
+    assert body["extensions"]["bookmarks"], "a mutation hands out its bookmarks"
+    # and the next query, another request, sees it too
+    again = query(
+        agent,
+        "query($id: ID!) { customer(id: $id) {"
+        " interactions(first: 50) { edges { node { id } } } } }",
+        id="C-A",
+    )
+    assert interaction["id"] in [
+        e["node"]["id"] for e in again["data"]["customer"]["interactions"]["edges"]
+    ]
+
+
+def test_the_same_request_again_returns_the_first_result_and_writes_nothing(
+    agent: FlaskClient, world: Database
+) -> None:
+    # given
+    fields = contact()
+    first = query(agent, RECORD, input=fields)["data"]["recordInteraction"]
+    before = count(world)
+    # when
+    second = query(agent, RECORD, input=fields)["data"]["recordInteraction"]
+    # then
+    assert second["replayed"] is True
+    assert second["userErrors"] == []
+    assert second["interaction"]["id"] == first["interaction"]["id"]
+    assert count(world) == before
+
+
+def test_another_request_under_a_used_key_is_a_conflict_and_writes_nothing(
+    agent: FlaskClient, world: Database
+) -> None:
+    # given
+    fields = contact()
+    record(agent, **fields)
+    before = count(world)
+    # when
+    changed = query(agent, RECORD, input=fields | {"summary": "Something else"})
+    # then
+    payload = changed["data"]["recordInteraction"]
+    assert payload["interaction"] is None
+    assert payload["replayed"] is False
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        (["input", "idempotencyKey"], "IDEMPOTENCY_CONFLICT")]  # fmt: skip
+    assert count(world) == before
+
+
+def test_the_same_key_from_another_api_key_is_another_request(
+    app: Flask, agent: FlaskClient, world: Database
+) -> None:
+    # given
+    other = client_with(app, world, [Scope.CONTEXT_READ, Scope.INTERACTIONS_WRITE], ["b"])
+    fields = contact()
+    mine = record(agent, **fields)
+    # when
+    theirs = record(other, **fields)
+    # then
+    assert theirs["replayed"] is False
+    assert theirs["interaction"]["id"] != mine["interaction"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "code"),
+    [
+        ({"sentiment": 2.0}, ["input", "sentiment"], "INVALID"),
+        ({"summary": ""}, ["input", "summary"], "REQUIRED"),
+        ({"customerId": None}, ["input", "customerId"], "REQUIRED"),
+        ({"customerId": "C-NONE"}, ["input", "customerId"], "NOT_FOUND"),
+        ({"caseId": "K-NONE"}, ["input", "caseId"], "NOT_FOUND"),
+        ({"agentId": "AG-NONE"}, ["input", "agentId"], "NOT_FOUND"),
+        ({"caseId": "K-B"}, ["input", "caseId"], "NOT_THE_CUSTOMERS"),
+        ({"about": [{"type": "ORDER", "id": "O-B"}]}, ["input", "about"], "NOT_THE_CUSTOMERS"),
+        ({"about": [{"type": "CASE", "id": "K-A"}]}, ["input", "about", "0", "type"], "INVALID"),
+        ({"identity": {"email": "not-an-email"}}, ["input", "identity", "email"], "INVALID"),
+        (
+            {"identity": {"email": "a@b.co", "phone": "+14155550100"}},
+            ["input", "identity"],
+            "INVALID",
+        ),
+        ({"idempotencyKey": ""}, ["input", "idempotencyKey"], "INVALID"),
+    ],
+)
+def test_bad_input_is_a_user_error_on_its_field_and_writes_nothing(
+    agent: FlaskClient, world: Database, fields: dict[str, Any], path: list[str], code: str
+) -> None:
+    # given
+    before = count(world, "MATCH (n) RETURN count(n) AS n")
+    # when
+    payload = query(agent, RECORD, input=contact(**fields))["data"]["recordInteraction"]
+    # then
+    assert payload["interaction"] is None
+    assert payload["customer"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(path, code)], payload
+    assert all(e["message"] for e in payload["userErrors"])
+    assert count(world, "MATCH (n) RETURN count(n) AS n") == before
+
+
+def test_an_enum_value_the_schema_lacks_is_a_top_level_bad_user_input(agent: FlaskClient) -> None:
+    # when
+    body = query(agent, RECORD, input=contact(channel="CARRIER_PIGEON"))
+    # then
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# -- identities ---------------------------------------------------------------------------------
+def test_a_contact_through_an_identifier_of_one_customer_finds_that_customer(
+    agent: FlaskClient,
+) -> None:
+    # when
+    written = record(agent, customerId=None, identity={"email": " Ann@Example.COM "})
+    # then
+    assert written["customer"]["id"] == "C-A"
+    assert written["interaction"]["identity"] == {"kind": "EMAIL", "value": "ann@example.com"}
+
+
+def test_a_shared_identifier_names_its_customers_and_writes_nothing(
+    agent: FlaskClient, world: Database
+) -> None:
+    # given
+    before = count(world)
+    # when
+    payload = record(agent, customerId=None, identity={"phone": "(415) 555-0100"})
+    # then
+    [error] = payload["userErrors"]
+    assert error["code"] == "AMBIGUOUS_IDENTITY"
+    assert error["field"] == ["input", "identity"]
+    assert "C-A" in error["message"]
+    assert "C-B" in error["message"]
+    assert "555" not in error["message"], "the message names ids, not the number"
+    assert count(world) == before
+
+
+def test_a_new_identifier_a_customer_used_is_linked_to_them(
+    agent: FlaskClient, world: Database
+) -> None:
+    # given
+    handle = "x:@ann_" + uuid.uuid4().hex[:6]
+    # when
+    written = record(agent, identity={"handle": handle}, channel="SOCIAL")
+    # then
+    assert written["interaction"]["identity"]["value"] == handle.replace("@", "").lower()
+    link = world.read(
+        "MATCH (:Identity {kind: 'social', value: $v})-[l:IDENTIFIES]->(c:Customer)"
+        " RETURN c.id AS customer, l.source AS source",
+        {"v": handle.replace("@", "").lower()},
+    )
+    assert [(r["customer"], r["source"]) for r in link] == [("C-A", "interaction")]
+
+
+# -- who may write ------------------------------------------------------------------------------
+def test_a_key_without_interactions_write_is_forbidden_and_nothing_is_written(
+    app: Flask, world: Database
+) -> None:
+    # given
+    reader = client_with(app, world, [Scope.CONTEXT_READ], None)
+    before = count(world)
+    # when
+    body = query(reader, RECORD, input=contact())
+    # then
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "interactions:write" in body["errors"][0]["message"]
+    assert count(world) == before
+
+
+def test_a_key_of_one_brand_cannot_write_to_another_brand_s_customer(
+    app: Flask, world: Database
+) -> None:
+    # given
+    sister = client_with(app, world, [Scope.CONTEXT_READ, Scope.INTERACTIONS_WRITE], ["s"])
+    # when
+    payload = query(sister, RECORD, input=contact())["data"]["recordInteraction"]
+    # then: as if the customer did not exist
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        (["input", "customerId"], "NOT_FOUND")]  # fmt: skip
+
+
+def test_a_write_only_key_writes_but_cannot_read_back(app: Flask, world: Database) -> None:
+    # given
+    writer = client_with(app, world, [Scope.INTERACTIONS_WRITE], ["b"])
+    # when
+    body = query(
+        writer,
+        "mutation($input: RecordInteractionInput!) { recordInteraction(input: $input)"
+        " { replayed userErrors { code } customer { id } } }",
+        input=contact(),
+    )
+    # then
+    assert (
+        body["data"]["recordInteraction"] is None
+        or body["data"]["recordInteraction"]["customer"] is None
+    )
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+def test_every_write_is_audited_in_the_log_and_the_graph_without_personal_data(
+    agent: FlaskClient, app: Flask, world: Database
+) -> None:
+    # given
+    fields = contact(identity={"email": "ann@example.com"})
+    # when
+    record(agent, **fields)
+    record(agent, **fields)
+    # then
+    path = Path(app.extensions["ctxapi"].settings.audit_log)
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    writes = [line for line in lines if line["event"] == "write"]
+    assert [(w["operation"], w["outcome"], w["customers"]) for w in writes] == [
+        ("recordInteraction", "written", ["C-A"]),
+        ("recordInteraction", "replayed", ["C-A"]),
+    ]
+    text = path.read_text()
+    assert "ann@example.com" not in text
+    assert fields["summary"] not in text
+    [ledger] = world.read(
+        "MATCH (w:Write) WHERE w.id ENDS WITH $key RETURN w.operation AS op, w.customers AS"
+        " customers, w.event AS event, w.keyName AS key",
+        {"key": "/" + fields["idempotencyKey"]},
+    )
+    assert (ledger["op"], ledger["customers"], ledger["event"]) == (
+        "recordInteraction", ["C-A"], "interaction.recorded")  # fmt: skip
+
+
+# -- at the same time ---------------------------------------------------------------------------
+def _together(calls: list[Any]) -> list[Any]:
+    """Run ``calls`` on threads released at the same moment; their results in order."""
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(n: int) -> None:
+        start.wait()
+        results[n] = calls[n]()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_one_request_sent_eight_times_at_once_writes_once(
+    app: Flask, agent: FlaskClient, world: Database
+) -> None:
+    # given
+    fields = contact()
+    before = count(world)
+    clients = [
+        keyed(app.test_client(), agent.environ_base["HTTP_AUTHORIZATION"].split()[1])
+        for _ in range(8)
+    ]
+    # when
+    answers = _together([lambda c=c: query(c, RECORD, input=fields) for c in clients])
+    # then
+    payloads = [a["data"]["recordInteraction"] for a in answers]
+    assert all(p["userErrors"] == [] for p in payloads), payloads
+    assert len({p["interaction"]["id"] for p in payloads}) == 1
+    assert sum(not p["replayed"] for p in payloads) == 1
+    assert count(world) == before + 1
+
+
+def test_agents_writing_the_same_customer_at_once_lose_nothing(
+    app: Flask, agent: FlaskClient, world: Database
+) -> None:
+    # given
+    secret = agent.environ_base["HTTP_AUTHORIZATION"].split()[1]
+    before = count(world)
+    # when
+    answers = _together(
+        [lambda: query(keyed(app.test_client(), secret), RECORD, input=contact()) for _ in range(8)]
+    )
+    # then
+    ids = {a["data"]["recordInteraction"]["interaction"]["id"] for a in answers}
+    assert len(ids) == 8
+    assert count(world) == before + 8
