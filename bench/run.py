@@ -63,7 +63,7 @@ HEADLINE = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
 BENCH_DIR = PROJECT_ROOT / "bench"
 CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
 #: What `make bench` measures; `--only` picks some.
-PARTS = ("main", "heavy", "planning")
+PARTS = ("main", "heavy", "planning", "writes")
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class Plan:
     heavy_contacts: int = 5000
     heavy_requests: int = 200  # per profile, spread over the heavy customers in turn
     planning_runs: int = 5  # cold EXPLAINs (caches cleared before each), then as many warm
+    mixed_seconds: float = 20.0  # the headline at c4 alone, then beside a writer, this long each
     parts: tuple[str, ...] = PARTS
 
 
@@ -726,7 +727,7 @@ def measure_dataset(plan: Plan, data: Dataset) -> dict[str, Any]:
     result: dict[str, Any] = {"customers": data.customers, "load": data.load}
     if "heavy" in plan.parts and plan.heavy_customers:
         result["heavy_load"] = load_heavy(plan, data)
-    if "main" in plan.parts or "heavy" in plan.parts:
+    if {"main", "heavy", "writes"} & set(plan.parts):
         serve(plan, settings, folder, result)
     if "main" in plan.parts:
         raw, close = raw_caller(settings, compiled_headline(settings))
@@ -762,8 +763,32 @@ def serve(plan: Plan, settings: Settings, folder: Path, result: dict[str, Any]) 
         if "heavy" in plan.parts and plan.heavy_customers:
             result["heavy"] = measure_heavy(plan, server)
             result["heavy"]["worker_rss_mb"] = server.rss_mb()
+        if "writes" in plan.parts:
+            result["writes"] = measure_server_writes(plan, server, settings, folder)
     finally:
         server.stop()
+
+
+def measure_server_writes(
+    plan: Plan, server: Server, settings: Settings, folder: Path
+) -> dict[str, Any]:
+    """recordInteraction at c1 and c8, and the headline at c4 beside a writer (bench.writes);
+    what they wrote is removed after."""
+    from bench.writes import clean_up, customer_ids, measure_writes
+
+    try:
+        return measure_writes(
+            post=graphql_poster(server),
+            new_post=lambda: graphql_poster(server),
+            read=http_caller(server, HEADLINE.read_text()),
+            drive=drive,
+            customers=customer_ids(folder, plan.requests, plan.seed),
+            emails=emails(folder, plan.requests, plan.seed),
+            mixed_seconds=plan.mixed_seconds,
+            say=say,
+        )
+    finally:
+        say(f"  removed the {clean_up(settings):,} contacts the write runs recorded")
 
 
 def http_runs(plan: Plan, server: Server, folder: Path, result: dict[str, Any]) -> None:
@@ -947,7 +972,14 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def extras_markdown(datasets: list[dict[str, Any]]) -> list[str]:
-    """The heavy customers' table and the planning table (the datasets that have them)."""
+    """The heavy customers' table, the planning table and the writes' (the datasets that
+    have them)."""
+    from bench.writes import writes_markdown
+
+    return _extras(datasets) + writes_markdown(datasets)
+
+
+def _extras(datasets: list[dict[str, Any]]) -> list[str]:
     lines: list[str] = []
     heavy = [r for r in datasets if r.get("heavy")]
     if heavy:
@@ -1021,6 +1053,12 @@ def main(argv: list[str] | None = None) -> None:
         "--planning-runs", type=int, default=5, help="cold (and warm) EXPLAINs per query"
     )
     parser.add_argument(
+        "--mixed-seconds",
+        type=float,
+        default=20.0,
+        help="how long the headline runs at concurrency 4 alone, then beside a writer",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=[part for part in PARTS if part != "main"],
@@ -1043,6 +1081,7 @@ def main(argv: list[str] | None = None) -> None:
         heavy_contacts=args.heavy_contacts,
         heavy_requests=args.heavy_requests,
         planning_runs=args.planning_runs,
+        mixed_seconds=args.mixed_seconds,
         parts=tuple(args.only or PARTS),
     )
     results = [measure(plan, size) for size in plan.sizes]

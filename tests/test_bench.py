@@ -62,6 +62,7 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_dataset(
         heavy_contacts=300,
         heavy_requests=10,
         planning_runs=1,
+        mixed_seconds=1.0,
     )
     # when
     result = measure(plan, 150)
@@ -88,6 +89,21 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_dataset(
         assert result["planning"][query]["runs"] == 1
         assert result["planning"][query]["cold_p50_ms"] > 0
         assert result["planning"][query]["warm_p50_ms"] > 0
+    # and contacts were recorded at concurrency 1 and 8, and beside the headline at c4,
+    # then removed again
+    writes = result["writes"]
+    for run in ("record_c1", "record_c8"):
+        assert writes[run]["requests"] == 24
+        assert writes[run]["errors"] == 0
+    assert writes["reads_alone_c4"]["errors"] == 0
+    assert writes["reads_with_writes_c4"]["errors"] == 0
+    assert writes["writes_beside_reads"]["writes"] > 0
+    assert writes["writes_beside_reads"]["errors"] == 0
+    assert isinstance(writes["read_p99_aim_met"], bool)
+    left = empty_graph.read(
+        "MATCH (i:Interaction) WHERE i.summary STARTS WITH 'bench:' RETURN count(i) AS n"
+    )
+    assert left[0]["n"] == 0
     # and the three outputs exist and agree
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved == json.loads(json.dumps(report))
@@ -100,6 +116,7 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_dataset(
     assert "heavy with insights c1 p50" in markdown
     assert "| 150 | with insights |" in markdown
     assert "insights p50 ≤ 20 ms for a customer with 300 contacts" in markdown
+    assert "| record c1 p50 / p99 ms |" in markdown
 
 
 def test_heavy_customers_are_the_same_every_time_with_5000_contacts_each(tmp_path: Path) -> None:

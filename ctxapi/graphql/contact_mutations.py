@@ -9,6 +9,7 @@ after the write (read-your-writes: the read carries the write's bookmark).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, LiteralString
 
 import graphene
@@ -20,12 +21,13 @@ from ctxapi.graphql import enums
 from ctxapi.graphql.compiler import resolve_written
 from ctxapi.graphql.context import Context
 from ctxapi.graphql.customer import Customer, IdentityInput
+from ctxapi.graphql.feedback import Feedback
 from ctxapi.graphql.fields import Written, written
 from ctxapi.graphql.interaction import Interaction
 from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.graphql.scalars import DateTime
 from ctxapi.identity import IdentityError, normalize
-from ctxapi.model import ABOUT_TYPES
+from ctxapi.model import ABOUT_TYPES, RATES_TYPES
 from ctxapi.store import contacts
 from ctxapi.store.graph import BY_NAME
 from ctxapi.store.ledger import Done, Work
@@ -137,8 +139,15 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def plan_interaction(data: dict[str, Any], context: Context, *, event: str) -> Work:
-    """The work of recording one contact (also ``markContacted``'s)."""
+def plan_interaction(
+    data: dict[str, Any],
+    context: Context,
+    *,
+    event: str,
+    customer: Callable[[ManagedTransaction], str] | None = None,
+) -> Work:
+    """The work of recording one contact (also ``markContacted``'s, whose ``customer`` finds
+    the customer of the item)."""
     region = context.settings.phone_region
     identity = identity_of(data, region)
     brands = context.access.brands
@@ -166,21 +175,24 @@ def plan_interaction(data: dict[str, Any], context: Context, *, event: str) -> W
         record["identity"] = {"kind": identity[0], "value": identity[1]}
 
     def work(tx: ManagedTransaction) -> Done:
-        customer = contacts.customer_of(tx, brands, data.get("customer_id"), identity)
+        if customer is not None:
+            whose = customer(tx)
+        else:
+            whose = contacts.customer_of(tx, brands, data.get("customer_id"), identity)
         checked = contacts.validated(
             "interactions",
-            {**record, "id": "ctx-" + uuid.uuid4().hex, "customer": customer},
+            {**record, "id": "ctx-" + uuid.uuid4().hex, "customer": whose},
             _NAMES,
             phone_region=region,
         )
         if identity is not None:
-            _link(tx, customer, identity, checked["occurredAt"].isoformat(), region)
+            _link(tx, whose, identity, checked["occurredAt"].isoformat(), region)
         kind = BY_NAME["interactions"]
         fields = _LABEL_FIELDS | dict.fromkeys(ABOUT_TYPES.values(), "about")
-        contacts.check_references(tx, customer, kind.references(checked), fields)
+        contacts.check_references(tx, whose, kind.references(checked), fields)
         contacts.write(tx, "interactions", checked)
-        ids = {"interaction": {"id": checked["id"]}, "customer": {"id": customer}}
-        return Done(ids, event, [customer])
+        ids = {"interaction": {"id": checked["id"]}, "customer": {"id": whose}}
+        return Done(ids, event, [whose])
 
     return work
 
@@ -201,6 +213,116 @@ def record_interaction(data: dict[str, Any], context: Context) -> Work:
     return plan_interaction(data, context, event="interaction.recorded")
 
 
+WRITTEN_FEEDBACK = Written(
+    "MATCH (root:Feedback {id: $key}) WHERE EXISTS {"
+    " MATCH (cu:Customer)-[:GAVE]->(root) WHERE " + in_brands("cu") + " }",
+    lambda ids, _: {"key": ids["id"]},
+)
+#: The customer of a proactive item (a parcel, a return, a case, an order), of the key's brands.
+_ITEM_CUSTOMER: LiteralString = (
+    "CALL () {"
+    " MATCH (c:Customer)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(:Shipment {id: $id})"
+    " WHERE $type = 'shipment' RETURN c"
+    " UNION MATCH (c:Customer)-[:PLACED]->(:Order)<-[:RETURNS]-(:Return {id: $id})"
+    " WHERE $type = 'return' RETURN c"
+    " UNION MATCH (c:Customer)-[:OPENED]->(:Case {id: $id}) WHERE $type = 'case' RETURN c"
+    " UNION MATCH (c:Customer)-[:PLACED]->(:Order {id: $id}) WHERE $type = 'order' RETURN c"
+    " } WITH c WHERE " + in_brands("c") + " RETURN c.id AS id"
+)
+_ITEM_TYPES = ("shipment", "return", "case", "order")
+
+
+class RecordFeedbackInput(graphene.InputObjectType):
+    """A survey answer or review a customer gave (a CSAT after a chat …)."""
+
+    idempotency_key = idempotency_key()
+    customer_id = graphene.ID(required=True, description="Who gave it.")
+    kind = graphene.Field(enums.FeedbackKind, required=True, description="What was asked.")
+    score = graphene.Int(required=True, description="csat 1-5, nps 0-10, ces 1-7, review 1-5.")
+    comment = graphene.String(description="Free text.")
+    submitted_at = graphene.Field(DateTime, description="When; default: now.")
+    rates = graphene.Field(
+        ReferenceInput,
+        description="What it rates: one of the customer's contacts, cases or orders, or a product.",
+    )
+
+
+class RecordFeedbackPayload(Payload):
+    """The feedback recorded."""
+
+    feedback = written(Feedback, WRITTEN_FEEDBACK, resolve_written, description="The answer.")
+    customer = written(Customer, WRITTEN_CUSTOMER, resolve_written, description="Who gave it.")
+
+
+def record_feedback(data: dict[str, Any], context: Context) -> Work:
+    brands, region = context.access.brands, context.settings.phone_region
+    record: dict[str, Any] = {
+        "kind": data["kind"],
+        "score": data["score"],
+        "submittedAt": data.get("submitted_at") or context.settings.now(),
+    }
+    if "comment" in data:
+        record["comment"] = data["comment"]
+    if "rates" in data:
+        record["rates"] = {"type": data["rates"]["type"], "id": data["rates"]["id"]}
+
+    def work(tx: ManagedTransaction) -> Done:
+        customer = contacts.customer_of(tx, brands, data["customer_id"], None)
+        checked = contacts.validated(
+            "feedback",
+            {**record, "id": "ctx-" + uuid.uuid4().hex, "customer": customer},
+            _NAMES,
+            phone_region=region,
+        )
+        kind = BY_NAME["feedback"]
+        fields = dict.fromkeys(RATES_TYPES.values(), "rates") | {"Customer": "customerId"}
+        contacts.check_references(tx, customer, kind.references(checked), fields)
+        contacts.write(tx, "feedback", checked)
+        ids = {"feedback": {"id": checked["id"]}, "customer": {"id": customer}}
+        return Done(ids, "feedback.recorded", [customer])
+
+    return work
+
+
+class MarkContactedInput(graphene.InputObjectType):
+    """An update sent to a customer about an item of the proactive queue."""
+
+    idempotency_key = idempotency_key()
+    item = graphene.Field(
+        ReferenceInput,
+        required=True,
+        description="The queue item's record (its `about`): a SHIPMENT, RETURN, CASE or ORDER.",
+    )
+    channel = graphene.Field(enums.Channel, required=True, description="How it was sent.")
+    summary = graphene.String(required=True, description="What the customer was told.")
+    occurred_at = graphene.Field(DateTime, description="When; default: now.")
+    agent_id = graphene.ID(description="Who sent it.")
+
+
+def mark_contacted(data: dict[str, Any], context: Context) -> Work:
+    """An outbound contact about the item: a late parcel leaves the queue until it is due
+    again (``delivery_update_days``), a quiet case until ``case_follow_up_days`` more pass."""
+    item = data["item"]
+    if item["type"] not in _ITEM_TYPES:
+        message = "a queue item is a " + ", ".join(t.upper() for t in _ITEM_TYPES)
+        raise Refused([Problem(("input", "item", "type"), message, ProblemCode.INVALID)])
+    contact = {k: v for k, v in data.items() if k != "item"} | {"direction": "outbound"}
+    if item["type"] == "case":
+        contact["case_id"] = item["id"]
+    else:
+        contact["about"] = [item]
+    brands = context.access.brands
+
+    def find(tx: ManagedTransaction) -> str:
+        found = tx.run(_ITEM_CUSTOMER, id=item["id"], type=item["type"], __brands=brands).single()
+        if found is None:
+            message = f"{item['type']} {item['id']!r} does not exist"
+            raise Refused([Problem(("input", "item"), message, ProblemCode.NOT_FOUND)])
+        return str(found["id"])
+
+    return plan_interaction(contact, context, event="queue.item_contacted", customer=find)
+
+
 class ContactMutations(graphene.ObjectType):
     """Write-back: what happened on a contact."""
 
@@ -211,4 +333,19 @@ class ContactMutations(graphene.ObjectType):
         scope=Scope.INTERACTIONS_WRITE,
         description="Record a contact that happened (a call, an email, a chat …) with the"
         " identity it came through, its case and what it was about.",
+    )
+    record_feedback = mutation(
+        RecordFeedbackPayload,
+        RecordFeedbackInput,
+        record_feedback,
+        scope=Scope.INTERACTIONS_WRITE,
+        description="Record a survey answer or review a customer gave.",
+    )
+    mark_contacted = mutation(
+        RecordInteractionPayload,
+        MarkContactedInput,
+        mark_contacted,
+        scope=Scope.INTERACTIONS_WRITE,
+        description="Say that the customer of a proactive-queue item was sent an update about it"
+        " (an outbound contact about the item): it leaves the queue until it is due again.",
     )

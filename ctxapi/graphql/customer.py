@@ -239,6 +239,13 @@ class Customer(graphene.ObjectType):
         since=graphene.Argument(DateTime, description="Only contacts at or after this."),
         description="Their contacts on every channel, newest first.",
     )
+    notes = many(
+        graphene.List(graphene.NonNull("ctxapi.graphql.note.Note")),
+        "MATCH ({v})-[:HAS_NOTE]->({c}:Note)",
+        order=("{c}.writtenAt", "{c}.id"),
+        required=True,
+        description="Notes agents wrote on their file (addNote), newest first.",
+    )
     cases = many(
         graphene.List(graphene.NonNull(Case)),
         "MATCH ({v})-[:OPENED]->({c}:Case)",

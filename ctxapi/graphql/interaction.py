@@ -97,6 +97,9 @@ class Case(graphene.ObjectType):
         required=True,
         description="The channels its contacts used, alphabetically.",
     )
+    owner = many(
+        Agent, "MATCH ({v})-[:ASSIGNED_TO]->({c}:Agent)", description="The agent who owns it."
+    )
     contacts = many(
         graphene.List(graphene.NonNull(Interaction)),
         # only the contacts of the case's own customer (ctxapi.access.brands.owns)

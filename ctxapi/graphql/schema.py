@@ -8,6 +8,7 @@ import graphene
 from graphene.types.resolver import set_default_resolver
 from graphql import GraphQLResolveInfo, print_schema
 
+from ctxapi.graphql.case_mutations import CaseMutations
 from ctxapi.graphql.contact_mutations import ContactMutations
 from ctxapi.graphql.customer import CustomerQueries
 from ctxapi.graphql.fields import registry
@@ -61,7 +62,7 @@ class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
         return {"name": db.name, "version": record["version"], "edition": record["edition"]}
 
 
-class Mutation(ContactMutations, graphene.ObjectType):
+class Mutation(ContactMutations, CaseMutations, graphene.ObjectType):
     """Every write ctxapi offers: one ``input``, a payload with ``userErrors``, an idempotency
     key."""
 
