@@ -244,8 +244,10 @@ def seed_load(
 
     Files are named <type>.jsonl (or .csv for flat types, .gz allowed), e.g. customers.jsonl,
     orders-2024.jsonl. Loading the same files again changes nothing; a changed record updates
-    its node. Exit status 1 when more than --max-rejects records were rejected, or when the
-    load cannot go on (a broken .gz file: what was read before the break stays loaded).
+    its node; a record with "op": "patch" or "delete" changes only what it gives, or deletes
+    (seed/README.md, "Delta records"). Exit status 1 when more than --max-rejects records
+    were rejected, or when the load cannot go on (a broken .gz file: what was read before the
+    break stays loaded).
     """
     settings = _settings()
     summary = _load(

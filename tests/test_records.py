@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from marshmallow import ValidationError
 
 from ctxapi.config import PROJECT_ROOT
 from ctxapi.money import format_minor_units
-from ctxapi.store.graph import RECORD_TYPES
+from ctxapi.store import ops
+from ctxapi.store.graph import BY_NAME, RECORD_TYPES
+from ctxapi.store.ops import Op
 from ctxapi.store.records import (
     FeedbackRecord,
     OrderRecord,
@@ -91,3 +94,55 @@ def test_timestamps_need_a_zone() -> None:
              "status": "paid", "total": "1.00", "currency": "EUR"}  # fmt: skip
     with pytest.raises(ValidationError, match="placedAt"):
         OrderRecord().load_record(order)
+
+
+# -- delta records: the op and what a patch or a delete validates ----------------------------
+def _validate(type_name: str, data: dict[str, Any]) -> tuple[Op, dict[str, Any]]:
+    record_type = BY_NAME[type_name]
+    return ops.validate(record_type, record_type.schema(), data)
+
+
+def test_an_upsert_with_or_without_op_is_todays_record() -> None:
+    order = {"id": "O1", "customer": "C1", "number": "1", "placedAt": "2026-01-01T10:00:00Z",
+             "status": "paid", "total": "1.00", "currency": "EUR"}  # fmt: skip
+    assert _validate("orders", order) == (Op.UPSERT, OrderRecord().load_record(order))
+    assert _validate("orders", order | {"op": "upsert"}) == _validate("orders", order | {"op": ""})
+
+
+@pytest.mark.parametrize(
+    ("type_name", "data", "errors"),
+    [
+        ("orders", {"op": "Patch", "id": "O1"}, {"op": ["one of upsert, patch, delete"]}),
+        ("orders", {"op": "patch", "status": "paid"}, {"id": ["Missing data for required field."]}),
+        ("orders", {"op": "patch", "id": "O1", "total": "2.00"},
+         {"currency": ["required when total is given"]}),
+        ("orders", {"op": "patch", "id": "O1",
+                    "items": [{"product": "P1", "quantity": 1, "unitPrice": "1.00"}]},
+         {"currency": ["required when items are given"]}),
+        ("returns", {"op": "patch", "id": "R1", "status": "refunded"},
+         {"refundedAt": ["required when status is refunded"]}),
+        ("feedback", {"op": "patch", "id": "F1", "kind": "nps"},
+         {"score": ["required in a patch that gives kind"]}),
+        ("feedback", {"op": "patch", "id": "F1", "kind": "ces", "score": 9},
+         {"score": ["a ces score is 1 to 7, got 9"]}),
+        ("identities", {"op": "delete", "customer": "C1", "kind": "email"},
+         {"value": ["Missing data for required field."]}),
+    ],
+)  # fmt: skip
+def test_a_patch_or_delete_is_checked_on_what_it_gives(
+    type_name: str, data: dict[str, Any], errors: dict[str, list[str]]
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        _validate(type_name, data)
+    assert error.value.messages == errors
+
+
+def test_a_patch_keeps_only_what_it_gives_and_a_delete_only_its_key() -> None:
+    assert _validate("customers", {"op": "patch", "id": "C1", "locale": "fr", "tier": ""}) == (
+        Op.PATCH,
+        {"id": "C1", "locale": "fr"},  # no default tier: an absent field stays as stored
+    )
+    assert _validate(
+        "identities",
+        {"op": "delete", "customer": "C1", "kind": "email", "value": " A@X.io", "source": "crm"},
+    ) == (Op.DELETE, {"customer": "C1", "kind": "email", "value": "a@x.io"})

@@ -40,6 +40,7 @@ def test_the_demo_loads_cleanly_and_a_second_load_changes_nothing(
         "created": 0,
         "updated": 0,
         "unchanged": totals(first.output)["read"],
+        "deleted": 0,
         "rejected": 0,
         "records/s": 0,
     }
@@ -379,8 +380,8 @@ def test_a_truncated_gz_stops_with_one_clear_error_and_a_rerun_completes_it(
     read, loaded = (int(number.replace(",", "")) for number in stopped.groups())
     assert 0 < read == loaded < 3000
     assert totals(outcome.output) | {"records/s": 0} == {
-        "read": 1 + read, "created": 1 + read, "updated": 0, "unchanged": 0, "rejected": 0,
-        "records/s": 0,
+        "read": 1 + read, "created": 1 + read, "updated": 0, "unchanged": 0, "deleted": 0,
+        "rejected": 0, "records/s": 0,
     }  # fmt: skip
     stored = empty_graph.read("MATCH (c:Customer) RETURN count(c) AS n")[0]["n"]
     assert stored == loaded

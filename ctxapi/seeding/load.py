@@ -5,9 +5,10 @@ its marshmallow schema, and writes batches with ``UNWIND … MERGE`` in managed 
 transactions, on a writer thread so that validation and Neo4j work overlap. A record that
 fails — bad JSON, a key twice, wrong encoding, over the size limit, a field error, a reference
 to something that does not exist, a constraint the database enforces — goes to the rejects file
-with its file, line, raw text and reasons; the rest loads. ``read = created + updated +
-unchanged + rejected``. A ``.gz`` that breaks off stops the load once what was read before the
-break is written (``seeding.reading`` reads the files).
+with its file, line, raw text and reasons; the rest loads. A record may carry an ``op``
+(``upsert``, ``patch``, ``delete``: ``ctxapi.store.deltas``); ``read`` is the sum of the
+``OUTCOMES`` and ``rejected``. A ``.gz`` that breaks off stops the load once what was read
+before the break is written (``seeding.reading`` reads the files).
 """
 
 from __future__ import annotations
@@ -28,13 +29,18 @@ from neo4j.exceptions import ConstraintError, Neo4jError
 
 from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
+from ctxapi.store import deltas, ops
 from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
+from ctxapi.store.ops import Op
 from ctxapi.store.references import describe, missing_references
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".csv", ".csv.gz")
 DEFAULT_BATCH_SIZE = 5000
+#: What a record that is not rejected comes to (a field of TypeStats each, in this order);
+#: the write queries return counts by these names.
+OUTCOMES = ("created", "updated", "unchanged", "deleted")
 
 
 class LoadError(Exception):
@@ -56,12 +62,14 @@ class TypeStats:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
     rejected: int = 0
     seconds: float = 0.0
 
     @property
     def loaded(self) -> int:
-        return self.created + self.updated + self.unchanged
+        """The records applied: every outcome but rejected."""
+        return sum(getattr(self, outcome) for outcome in OUTCOMES)
 
 
 @dataclass
@@ -90,7 +98,7 @@ class Summary:
     def total(self) -> TypeStats:
         total = TypeStats()
         for stats in self.stats.values():
-            for name in ("read", "created", "updated", "unchanged", "rejected"):
+            for name in ("read", *OUTCOMES, "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
         return total
 
@@ -102,6 +110,7 @@ class Item:
     row: dict[str, Any]
     references: list[Reference]
     origin: Origin
+    op: Op = Op.UPSERT
 
 
 class Rejects:
@@ -233,7 +242,7 @@ class Loader:
                     stats.read += 1
                 if data is not None:
                     try:
-                        record = schema.load_record(data)
+                        op, record = ops.validate(record_type, schema, data)
                     except ValidationError as error:
                         errors = error.messages
                 if errors is not None:
@@ -247,9 +256,9 @@ class Loader:
                         writer.submit(record_type, batch)
                         batch, keys = [], set()
                     keys.add(key)
-                    batch.append(
-                        Item(record_type.to_row(record), record_type.references(record), origin)
-                    )
+                    row = ops.to_row(record_type, op, record)
+                    refs = ops.references(record_type, op, record)
+                    batch.append(Item(row, refs, origin, op))
                     if len(batch) >= self.batch_size:
                         writer.submit(record_type, batch)
                         batch, keys = [], set()
@@ -288,7 +297,7 @@ class Loader:
                 self.write_batch(record_type, [item])
             return
         for item, reasons in missing:
-            self._reject(stats, item.origin, {"_references": reasons})
+            self._reject(stats, item.origin, reasons)
         with self._lock:
             for outcome, n in counts.items():
                 setattr(stats, outcome, getattr(stats, outcome) + n)
@@ -311,29 +320,36 @@ def _broken_off(error: CorruptFile, read: int, loaded: int, rejected: int, *, dr
 
 def _constraint_reason(batch: list[Item]) -> str:
     row = batch[0].row
-    if "number" in row.get("props", {}):
+    if batch[0].op is not Op.DELETE and "number" in row.get("props", {}):
         return f"order number {row['props']['number']!r} already belongs to another order"
     return "the database refused it: it would break a uniqueness constraint"
 
 
 def _write_work(
     record_type: RecordType, batch: list[Item]
-) -> Callable[[ManagedTransaction], tuple[dict[str, int], list[tuple[Item, list[str]]]]]:
-    """The transaction function for a batch: check references, then write what is complete."""
+) -> Callable[[ManagedTransaction], tuple[dict[str, int], list[tuple[Item, Any]]]]:
+    """The transaction function for a batch: check references (and what a patch or a delete
+    needs), then write what passes, one query per op (the keys of a batch differ, so the
+    order of its ops does not matter)."""
 
-    def work(tx: ManagedTransaction) -> tuple[dict[str, int], list[tuple[Item, list[str]]]]:
+    def work(tx: ManagedTransaction) -> tuple[dict[str, int], list[tuple[Item, Any]]]:
         absent = missing_references(tx, (ref for item in batch for ref in item.references))
-        complete, incomplete = [], []
-        for item in batch:
+        refused = deltas.refusals(tx, record_type, [(item.op, item.row) for item in batch])
+        complete: dict[Op, list[Item]] = {}
+        incomplete: list[tuple[Item, Any]] = []
+        for n, item in enumerate(batch):
             reasons = [describe(ref) for ref in item.references if ref in absent]
             if reasons:
-                incomplete.append((item, reasons))
+                incomplete.append((item, {"_references": reasons}))
+            elif n in refused:
+                incomplete.append((item, refused[n]))
             else:
-                complete.append(item)
+                complete.setdefault(item.op, []).append(item)
         counts: dict[str, int] = {}
-        if complete:
-            result = tx.run(record_type.write, rows=[item.row for item in complete])
-            counts = {record["outcome"]: record["n"] for record in result}
+        for op, items in complete.items():
+            result = tx.run(deltas.query(record_type, op), rows=[item.row for item in items])
+            for record in result:
+                counts[record["outcome"]] = counts.get(record["outcome"], 0) + record["n"]
         return counts, incomplete
 
     return work

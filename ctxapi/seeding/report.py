@@ -20,7 +20,15 @@ from rich.table import Table
 
 from ctxapi.config import Settings
 from ctxapi.db import Database
-from ctxapi.seeding.load import DEFAULT_BATCH_SIZE, Loader, LoadError, Rejects, Summary, discover
+from ctxapi.seeding.load import (
+    DEFAULT_BATCH_SIZE,
+    OUTCOMES,
+    Loader,
+    LoadError,
+    Rejects,
+    Summary,
+    discover,
+)
 from ctxapi.seeding.load import Progress as Tick
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES
 
@@ -129,23 +137,18 @@ def progress_bars(console: Console) -> Iterator[Callable[[Path, int], Tick]]:
 
 
 def summary_table(summary: Summary) -> Table:
-    """Per type: read, created, updated, unchanged, rejected; a total row; the wall time."""
+    """Per type: read, each outcome (created … deleted), rejected; a total row; the wall time."""
     dry = summary.dry_run
     title = "Validation (dry run: nothing written)" if dry else "Load summary"
     table = Table(title=title, title_justify="left")
     table.add_column("type")
-    columns = ("read", "valid", "rejected", "records/s") if dry else (
-        "read", "created", "updated", "unchanged", "rejected", "records/s"
-    )  # fmt: skip
-    for column in columns:
+    counted = ("read", "created", "rejected") if dry else ("read", *OUTCOMES, "rejected")
+    headers = ("read", "valid", "rejected") if dry else counted
+    for column in (*headers, "records/s"):
         table.add_column(column, justify="right")
     rows = [*summary.stats.items(), ("total", summary.total)]
     for name, stats in rows:
-        values = (
-            (stats.read, stats.created, stats.rejected)
-            if dry
-            else (stats.read, stats.created, stats.updated, stats.unchanged, stats.rejected)
-        )
+        values = [getattr(stats, column) for column in counted]
         style = "bold" if name == "total" else None
         seconds = summary.seconds if name == "total" else stats.seconds
         rate = stats.read / seconds if seconds else 0.0

@@ -35,7 +35,8 @@ class _Counts(Collector):
         stats = dict(self.summary.stats)  # the writer thread may add a type meanwhile
         for outcome, text in (
             ("read", "Records read so far, by record type."),
-            ("loaded", "Records created, updated or found unchanged so far, by record type."),
+            ("loaded", "Records created, updated, deleted or unchanged so far, by record type."),
+            ("deleted", "Records deleted so far (deletes of what was there), by record type."),
             ("rejected", "Records rejected so far (see the rejects file), by record type."),
         ):
             family = GaugeMetricFamily(f"ctxapi_seed_records_{outcome}", text, labels=["type"])

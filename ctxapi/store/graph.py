@@ -334,8 +334,9 @@ def _order_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _order_refs(record: dict[str, Any]) -> list[Reference]:
-    return [("Customer", record["customer"])] + [
-        ("Product", item["product"]) for item in record["items"]
+    # .get: a patch (ctxapi.store.deltas) gives only what changes
+    return _refs(customer="Customer")(record) + [
+        ("Product", item["product"]) for item in record.get("items", ())
     ]
 
 
@@ -359,7 +360,7 @@ def _interaction_refs(record: dict[str, Any]) -> list[Reference]:
     identity = record.get("identity")
     if identity is not None:
         refs.append(("Identity", (identity["kind"], identity["value"], record["customer"])))
-    refs += [(r.ABOUT_TYPES[ref["type"]], ref["id"]) for ref in record["about"]]
+    refs += [(r.ABOUT_TYPES[ref["type"]], ref["id"]) for ref in record.get("about", ())]
     return refs
 
 

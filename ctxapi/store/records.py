@@ -225,7 +225,10 @@ class OrderRecord(RecordSchema):
     @post_load
     def money(self, record: dict[str, Any], **_: Any) -> dict[str, Any]:
         _money_fields(record, "total", "totalMinor")
-        for index, item in enumerate(record["items"]):
+        items = record.get("items", [])  # a patch may leave them out
+        if items and "currency" not in record:  # only a patch can lack it
+            raise ValidationError({"currency": ["required when items are given"]})
+        for index, item in enumerate(items):
             try:
                 item["unitPriceMinor"] = to_minor_units(item.pop("unitPrice"), record["currency"])
             except ValidationError as error:
@@ -268,7 +271,7 @@ class ReturnRecord(RecordSchema):
     @post_load
     def money(self, record: dict[str, Any], **_: Any) -> dict[str, Any]:
         _money_fields(record, "refundAmount", "refundMinor")
-        if record["status"] == "refunded" and record.get("refundedAt") is None:
+        if record.get("status") == "refunded" and record.get("refundedAt") is None:
             raise ValidationError({"refundedAt": ["required when status is refunded"]})
         return record
 
@@ -337,7 +340,7 @@ class InteractionRecord(RecordSchema):
                 identity["value"] = normalize(identity["kind"], identity["value"], region=region)
             except IdentityError as error:
                 raise ValidationError({"identity": {"value": [str(error)]}}) from None
-        for index, ref in enumerate(record["about"]):
+        for index, ref in enumerate(record.get("about", [])):  # a patch may leave it out
             if ref["type"] not in ABOUT_TYPES:
                 raise ValidationError(
                     {"about": {index: {"type": [f"one of {', '.join(ABOUT_TYPES)}"]}}}
