@@ -46,6 +46,7 @@ __all__ = [
     "Database",
     "DatabaseUnavailable",
     "DatabaseUnreachable",
+    "InvalidBookmarks",
     "PlansWarming",
     "QueryTimedOut",
 ]
@@ -68,11 +69,16 @@ _READS = itertools.count(1)
 
 
 _TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOut"
+_INVALID_BOOKMARK = "Neo.ClientError.Transaction.InvalidBookmark"
 _TERMINATED = "Neo.ClientError.Transaction.Terminated"
 _FIND_TAGGED: LiteralString = (
     "SHOW TRANSACTIONS YIELD transactionId, metaData "
     "WHERE metaData.ctxapi = $tag RETURN transactionId AS id"
 )
+
+
+class InvalidBookmarks(ValueError):
+    """A request's bookmarks (the Ctxapi-Bookmarks header) that Neo4j does not know."""
 
 
 class Database:
@@ -416,6 +422,8 @@ class Database:
                     log.warning("query timed out after %s s in Neo4j", backstop)
                     count("timed_out")
                     raise QueryTimedOut(f"the query did not finish within {timeout:g} s") from error
+                if (error.code or "").startswith(_INVALID_BOOKMARK):
+                    raise InvalidBookmarks("Neo4j does not know these bookmarks") from error
                 if error.code == _TERMINATED:  # by us, an operator, or Neo4j's memory guard
                     if tag in self._terminated:  # nobody waits for it any more
                         self._terminated.discard(tag)

@@ -377,3 +377,61 @@ def test_agents_writing_the_same_customer_at_once_lose_nothing(
     ids = {a["data"]["recordInteraction"]["interaction"]["id"] for a in answers}
     assert len(ids) == 8
     assert count(world) == before + 8
+
+
+# -- read-your-writes across instances ----------------------------------------------------------
+def _routing(settings: Settings, tmp_path: Path) -> Flask:
+    """An app that reaches the test Neo4j through neo4j:// routing (a cluster's way)."""
+    uri = settings.neo4j_uri.replace("bolt://", "neo4j://")
+    audit = str(tmp_path / f"audit-{uuid.uuid4().hex[:6]}.jsonl")
+    return create_app(replace(settings, neo4j_uri=uri, clock=NOW, audit_log=audit))
+
+
+def test_a_write_through_one_instance_is_read_through_another_with_its_bookmarks(
+    settings: Settings, world: Database, tmp_path: Path
+) -> None:
+    # given two instances, each with its own driver, routing through neo4j://
+    one, two = _routing(settings, tmp_path), _routing(settings, tmp_path)
+    writer = client_with(one, world, AGENT_SCOPES, ["b"])
+    reader = client_with(two, world, AGENT_SCOPES, ["b"])
+    # when one records a contact and the other reads with the write's bookmarks
+    body = query(writer, RECORD, input=contact())
+    bookmarks = body["extensions"]["bookmarks"]
+    written = body["data"]["recordInteraction"]["interaction"]["id"]
+    reader.environ_base["HTTP_CTXAPI_BOOKMARKS"] = ",".join(bookmarks)
+    read = query(reader, CONTACTS, id="C-A")
+    # then
+    assert bookmarks
+    assert all(isinstance(b, str) and b for b in bookmarks)
+    assert "errors" not in read, read
+    edges = read["data"]["customer"]["interactions"]["edges"]
+    assert written in [edge["node"]["id"] for edge in edges]
+
+
+CONTACTS = (
+    "query($id: ID!) { customer(id: $id) { interactions(first: 100) { edges { node { id } } } } }"
+)
+
+
+@pytest.mark.parametrize("header", [",".join(["x"] * 17), "bad\x01bookmark"])
+def test_a_malformed_bookmarks_header_is_a_bad_request(agent: FlaskClient, header: str) -> None:
+    # given
+    agent.environ_base["HTTP_CTXAPI_BOOKMARKS"] = header
+    # when
+    response = agent.post("/graphql", json={"query": CONTACTS, "variables": {"id": "C-A"}})
+    # then
+    assert response.status_code == 400
+    assert (response.json or {})["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_a_bookmark_neo4j_does_not_know_is_a_bad_request_not_an_internal_error(
+    agent: FlaskClient,
+) -> None:
+    # given
+    agent.environ_base["HTTP_CTXAPI_BOOKMARKS"] = "FB:not-a-real-bookmark"
+    # when
+    body = query(agent, CONTACTS, id="C-A")
+    # then
+    codes = [error["extensions"]["code"] for error in body["errors"]]
+    assert codes == ["BAD_REQUEST"], body
+    assert "Ctxapi-Bookmarks" in body["errors"][0]["message"]

@@ -35,7 +35,7 @@ from ctxapi import metrics, ratelimit
 from ctxapi.access.audit import AuditUnavailable
 from ctxapi.access.guard import Forbidden, Unauthenticated
 from ctxapi.access.keys import Scope
-from ctxapi.db import BOOKMARKS, QUERY_LOG, REQUEST_ID, DatabaseUnavailable
+from ctxapi.db import BOOKMARKS, QUERY_LOG, REQUEST_ID, DatabaseUnavailable, InvalidBookmarks
 from ctxapi.graphql.compiler import precompile
 from ctxapi.graphql.context import Context, PiiReads
 from ctxapi.graphql.cost import QueryTooComplex, check_document
@@ -369,6 +369,12 @@ class GraphQLView:
             # before any field runs: the client's input. With a path it is a field's own
             # failure (a stored value no enum knows): INTERNAL below, logged.
             code = ErrorCode.BAD_USER_INPUT.value
+        elif isinstance(original, InvalidBookmarks):
+            code = ErrorCode.BAD_REQUEST.value
+            formatted["message"] = (
+                f"{BOOKMARKS_HEADER}: {original}; send the bookmarks a mutation's response"
+                " gave (extensions.bookmarks)."
+            )
         elif isinstance(original, DatabaseUnavailable):
             code = ErrorCode.UNAVAILABLE.value
             formatted["message"] = original.public_message()

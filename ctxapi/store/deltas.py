@@ -326,7 +326,7 @@ DELETES: dict[str, LiteralString] = {
         + """
     DETACH DELETE o
   }
-  CALL (n) { MATCH (n)-[:LIVES_AT|OPENED|HAD|GAVE]->(x) DETACH DELETE x }""",
+  CALL (n) { MATCH (n)-[:LIVES_AT|OPENED|HAD|GAVE|HAS_NOTE]->(x) DETACH DELETE x }""",
     ),
     "addresses": _delete("Address"),
     "orders": _delete("Order", "\n  WITH n AS o, n" + _ORDER_PARTS),
