@@ -11,6 +11,8 @@ from graphql import GraphQLResolveInfo, print_schema
 from ctxapi.graphql.contact_mutations import ContactMutations
 from ctxapi.graphql.customer import CustomerQueries
 from ctxapi.graphql.fields import registry
+from ctxapi.graphql.identities import IdentityQueries
+from ctxapi.graphql.identity_mutations import IdentityMutations
 from ctxapi.graphql.proactive import ProactiveQueries
 from ctxapi.version import __version__
 
@@ -42,7 +44,7 @@ class DatabaseInfo(graphene.ObjectType):
     edition = graphene.String(required=True, description="community or enterprise.")
 
 
-class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
+class Query(CustomerQueries, IdentityQueries, ProactiveQueries, graphene.ObjectType):
     """Every read ctxapi offers starts here."""
 
     api_version = graphene.String(required=True, description="The version of ctxapi serving.")
@@ -61,7 +63,7 @@ class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
         return {"name": db.name, "version": record["version"], "edition": record["edition"]}
 
 
-class Mutation(ContactMutations, graphene.ObjectType):
+class Mutation(ContactMutations, IdentityMutations, graphene.ObjectType):
     """Every write ctxapi offers: one ``input``, a payload with ``userErrors``, an idempotency
     key."""
 
