@@ -76,7 +76,7 @@ class CompiledQuery:
         if self.entry.kind == "list":
             return shaped
         if len(shaped) > 1 and self.entry.ambiguous is not None:
-            raise ClientError(self.entry.ambiguous(self.params, len(shaped)))
+            raise ClientError(self.entry.ambiguous(self.params, [row["id"] for row in rows]))
         return shaped[0] if shaped else None
 
 
@@ -108,6 +108,8 @@ def _compiled(
         with rows or nullcontext():
             projection, how = compiler.projection(entry.target, "root", nodes)
         text = entry.seek + " RETURN " + projection + " AS result"
+        if entry.ambiguous is not None:  # the ids an ambiguous answer names
+            text += ", root.id AS id"
         params = compiler.params | params
         return CompiledQuery(
             response_key, name, text, params, entry, how, None, frozenset(compiler.pii)

@@ -288,6 +288,12 @@ class Customer(graphene.ObjectType):
         required=True,
         description="Signals and next best actions (docs/insights.md), in the same round trip.",
     )
+    merged_into = many(
+        lambda: Customer,
+        "MATCH ({v})-[:MERGED_INTO]->({c}:Customer) WHERE " + in_brands("{c}"),
+        description="The customer this one was merged into (mergeCustomers), who now holds"
+        " everything that was theirs; null unless this customer was merged away.",
+    )
 
 
 class IdentityInput(graphene.InputObjectType):
@@ -317,11 +323,16 @@ BY_ID = Entry(
 )
 BY_IDENTITY = Entry(
     "MATCH (:Identity {kind: $kind, value: $key})-[:IDENTIFIES]->(root:Customer)"
-    " WHERE " + in_brands("root"),
+    " WHERE " + in_brands("root") + " WITH root ORDER BY root.id LIMIT 11",
     by_identity,
-    ambiguous=lambda params, count: (
-        f"{params['kind']} {params['key']} identifies {count} customers; ask who is speaking"
-        " and query customer(id:) instead"
+    ambiguous=lambda params, ids: (
+        f"this {params['kind']} identifies "
+        + (
+            f"{len(ids)} customers ({', '.join(ids)})"
+            if len(ids) <= 10
+            else f"more than 10 customers ({', '.join(ids[:10])} …)"
+        )
+        + "; ask who is speaking and query customer(id:) instead (customersBy lists them)"
     ),
 )
 ORDER_BY_NUMBER = Entry(
@@ -345,7 +356,7 @@ SEARCH = Entry(
     " WHEN $__pii THEN [(node)-[:IDENTIFIES]->(c:Customer) | c] ELSE [] END AS root"
     " RETURN root, score"
     # rootScore: a name no fragment under the hit binds (insights bind their own score)
-    " } WITH root, max(score) AS rootScore WHERE " + in_brands("root") + ""
+    " } WITH root, max(score) AS rootScore WHERE NOT root:Merged AND " + in_brands("root") + ""
     " WITH root, rootScore ORDER BY rootScore DESC, root.id LIMIT $limit",
     search,
 )
@@ -369,7 +380,8 @@ class CustomerQueries(graphene.ObjectType):
         resolve_entry,
         identity=graphene.Argument(IdentityInput, required=True, description="One identifier."),
         description="The customer behind any identifier; null when nobody has it. An"
-        " identifier shared by several customers is a BAD_USER_INPUT error saying how many.",
+        " identifier shared by several customers is a BAD_USER_INPUT error naming their ids"
+        " (never the identifier): customersBy lists them.",
     )
     order = entry(
         Order,

@@ -82,11 +82,11 @@ class Entry:
     """A root field: ``seek`` binds ``root`` (one row per result, in order) from the parameters
     ``params(arguments, settings)`` returns. A connection's seek gives each row ``root.key``
     and ``root.id`` as its cursor. ``ambiguous`` words the error when a field typed as one
-    object finds several (it gets the parameters and the count)."""
+    object finds several (it gets the parameters and the ids of the roots found)."""
 
     seek: LiteralString
     params: Callable[[dict[str, Any], Settings], dict[str, Any]]
-    ambiguous: Callable[[dict[str, Any], int], str] | None = None
+    ambiguous: Callable[[dict[str, Any], list[str]], str] | None = None
     needs: tuple[str, ...] = ()
     target: str = ""
     kind: str = ""  # "one", "list" or "connection", from the GraphQL type

@@ -12,6 +12,8 @@ from ctxapi.graphql.case_mutations import CaseMutations
 from ctxapi.graphql.contact_mutations import ContactMutations
 from ctxapi.graphql.customer import CustomerQueries
 from ctxapi.graphql.fields import registry
+from ctxapi.graphql.identities import IdentityQueries
+from ctxapi.graphql.identity_mutations import IdentityMutations
 from ctxapi.graphql.proactive import ProactiveQueries
 from ctxapi.version import __version__
 
@@ -43,7 +45,7 @@ class DatabaseInfo(graphene.ObjectType):
     edition = graphene.String(required=True, description="community or enterprise.")
 
 
-class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
+class Query(CustomerQueries, IdentityQueries, ProactiveQueries, graphene.ObjectType):
     """Every read ctxapi offers starts here."""
 
     api_version = graphene.String(required=True, description="The version of ctxapi serving.")
@@ -62,7 +64,7 @@ class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
         return {"name": db.name, "version": record["version"], "edition": record["edition"]}
 
 
-class Mutation(ContactMutations, CaseMutations, graphene.ObjectType):
+class Mutation(ContactMutations, CaseMutations, IdentityMutations, graphene.ObjectType):
     """Every write ctxapi offers: one ``input``, a payload with ``userErrors``, an idempotency
     key."""
 

@@ -18,12 +18,10 @@ from neo4j import ManagedTransaction
 
 from ctxapi.access.brands import in_brands, owns
 from ctxapi.store.graph import BY_NAME, Reference
+from ctxapi.store.locking import live
 from ctxapi.store.problems import Problem, ProblemCode, Refused, from_validation
 from ctxapi.store.references import describe, missing_references
 
-_CUSTOMER: LiteralString = (
-    "MATCH (c:Customer {id: $id}) WHERE " + in_brands("c") + " RETURN c.id AS id"
-)
 _BY_IDENTITY: LiteralString = (
     "MATCH (:Identity {kind: $kind, value: $value})-[:IDENTIFIES]->(c:Customer)"
     " WHERE " + in_brands("c") + " RETURN c.id AS id ORDER BY id LIMIT 11"
@@ -72,12 +70,11 @@ def customer_of(
     field: str = "customerId",
 ) -> str:
     """The customer a write is for: by id, else by an identity (which must name one customer
-    of the key's brands); Refused when there is none, or several."""
+    of the key's brands); Refused when there is none, or several, or it was merged into
+    another. The customer is write-locked (``ctxapi.store.locking``): a merge waits for this
+    write, or this write sees the merge."""
     if customer is not None:
-        if tx.run(_CUSTOMER, id=customer, __brands=brands).single() is None:
-            message = f"customer {customer!r} does not exist"
-            raise Refused([Problem(("input", field), message, ProblemCode.NOT_FOUND)])
-        return customer
+        return live(tx, brands, customer, field)
     if identity is None:
         message = f"name the customer: give {field} or identity"
         raise Refused([Problem(("input", field), message, ProblemCode.REQUIRED)])
@@ -91,7 +88,7 @@ def customer_of(
         message = f"this {kind} identifies {len(found)} customers ({listed}); ask who is speaking"
         message += f" and give {field}"
         raise Refused([Problem(("input", "identity"), message, ProblemCode.AMBIGUOUS_IDENTITY)])
-    return str(found[0])
+    return live(tx, brands, str(found[0]), "identity")
 
 
 def check_references(

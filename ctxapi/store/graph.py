@@ -94,14 +94,9 @@ WRITE_BRANDS = _node_write("Brand")
 WRITE_AGENTS = _node_write("Agent")
 WRITE_PRODUCTS = _node_write("Product")
 
-WRITE_CUSTOMERS = _node_write(
-    "Customer",
-    ", n.createdAt = datetime(row.t.createdAt)",
+#: The customer ``n``'s tier copied onto their items that may fall due (also after a merge).
+QUEUE_TIERS: LiteralString = (
     """
-  MATCH (b:Brand {id: row.brand})
-  CALL (n, b) { MATCH (n)-[old:OF_BRAND]->(other) WHERE other <> b DELETE old }
-  MERGE (n)-[:OF_BRAND]->(b)
-  WITH n
   CALL (n) { MATCH (n)-[:PLACED]->(:Order)-[:SHIPPED_AS]->(s:Shipment) """
     + _queue_tier("Shipment", "s", "n.tier")
     + """ }
@@ -111,7 +106,18 @@ WRITE_CUSTOMERS = _node_write(
   CALL (n) { MATCH (n)-[:OPENED]->(k:Case) """
     + _queue_tier("Case", "k", "n.tier")
     + """ }
-""",
+"""
+)
+
+WRITE_CUSTOMERS = _node_write(
+    "Customer",
+    ", n.createdAt = datetime(row.t.createdAt)",
+    """
+  MATCH (b:Brand {id: row.brand})
+  CALL (n, b) { MATCH (n)-[old:OF_BRAND]->(other) WHERE other <> b DELETE old }
+  MERGE (n)-[:OF_BRAND]->(b)
+  WITH n"""
+    + QUEUE_TIERS,
 )
 
 WRITE_ADDRESSES = _node_write(

@@ -124,17 +124,24 @@ def perform(db: Database, request: Request, work: Work) -> Outcome:
         ).consume()
         return Outcome(done.result, customers=done.customers, event=done.event)
 
+    def refused(problems: list[Problem]) -> Outcome:
+        # A concurrent request with the same key may have committed while this one waited for
+        # a lock, and changed what this one found (a merge finds its customer merged, by its
+        # twin): then this one is its replay.
+        found = db.write(lambda tx: tx.run(_LOOKUP, id=request.id).single())
+        return Outcome(None, problems) if found is None else _again(request, found)
+
     try:
         return db.write(transaction)
-    except Refused as refused:
-        return Outcome(None, refused.problems)
+    except Refused as error:
+        return refused(error.problems)
     except ConstraintError:
         # A concurrent request with the same key committed first: this one is its replay.
         # (Any other constraint fails again here and goes up.)
         try:
             return db.write(transaction)
-        except Refused as refused:
-            return Outcome(None, refused.problems)
+        except Refused as error:
+            return refused(error.problems)
 
 
 def _again(request: Request, found: Any) -> Outcome:
