@@ -10,6 +10,7 @@ from graphql import GraphQLResolveInfo, print_schema
 
 from ctxapi.graphql.contact_mutations import ContactMutations
 from ctxapi.graphql.customer import CustomerQueries
+from ctxapi.graphql.erasure_mutations import ErasureMutations
 from ctxapi.graphql.fields import registry
 from ctxapi.graphql.proactive import ProactiveQueries
 from ctxapi.version import __version__
@@ -61,7 +62,7 @@ class Query(CustomerQueries, ProactiveQueries, graphene.ObjectType):
         return {"name": db.name, "version": record["version"], "edition": record["edition"]}
 
 
-class Mutation(ContactMutations, graphene.ObjectType):
+class Mutation(ContactMutations, ErasureMutations, graphene.ObjectType):
     """Every write ctxapi offers: one ``input``, a payload with ``userErrors``, an idempotency
     key."""
 
