@@ -5,9 +5,11 @@ its marshmallow schema, and writes batches with ``UNWIND … MERGE`` in managed 
 transactions, on a writer thread so that validation and Neo4j work overlap. A record that
 fails — bad JSON, a key twice, wrong encoding, over the size limit, a field error, a reference
 to something that does not exist, a constraint the database enforces — goes to the rejects file
-with its file, line, raw text and reasons; the rest loads. ``read = created + updated +
-unchanged + rejected``. A ``.gz`` that breaks off stops the load once what was read before the
-break is written (``seeding.reading`` reads the files).
+with its file, line, raw text and reasons; the rest loads. A record of an erased customer (a
+tombstone's, ``ctxapi.store.tombstones``) is ``suppressed``: neither written nor rejected, only
+counted and listed. ``read = created + updated + unchanged + suppressed + rejected``. A
+``.gz`` that breaks off stops the load once what was read before the break is written
+(``seeding.reading`` reads the files).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
 from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
 from ctxapi.store.references import describe, missing_references
+from ctxapi.store.tombstones import PepperError, Tombstones
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class TypeStats:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    suppressed: int = 0
     rejected: int = 0
     seconds: float = 0.0
 
@@ -72,6 +76,8 @@ class Summary:
     seconds: float = 0.0
     rejects_path: Path | None = None
     dry_run: bool = False
+    #: Each suppressed record: file, line, type and why (no personal data).
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
 
     def of(self, name: str) -> TypeStats:
         return self.stats.setdefault(name, TypeStats())
@@ -84,13 +90,14 @@ class Summary:
             "seconds": self.seconds,
             "dry_run": self.dry_run,
             "rejects": str(self.rejects_path) if self.rejects_path else None,
+            "suppressed": self.suppressed,
         }
 
     @property
     def total(self) -> TypeStats:
         total = TypeStats()
         for stats in self.stats.values():
-            for name in ("read", "created", "updated", "unchanged", "rejected"):
+            for name in ("read", "created", "updated", "unchanged", "suppressed", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
         return total
 
@@ -186,6 +193,7 @@ class Loader:
         phone_region: str = "US",
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         progress: Callable[[Path, int], Progress] | None = None,
+        pepper: str | None = None,
     ) -> None:
         self.db = db
         self.rejects = rejects
@@ -194,6 +202,7 @@ class Loader:
         self.max_record_bytes = max_record_bytes
         self.progress = progress
         self.summary = Summary(rejects_path=rejects.path, dry_run=db is None)
+        self.tombstones = Tombstones(pepper)
         self._lock = threading.Lock()
 
     # -- reading and validating (main thread) ----------------------------------------------
@@ -279,7 +288,9 @@ class Loader:
         assert self.db is not None
         stats = self.summary.of(record_type.name)
         try:
-            counts, missing = self.db.write(_write_work(record_type, batch))
+            counts, missing, erased = self.db.write(
+                _write_work(record_type, batch, self.tombstones)
+            )
         except ConstraintError:
             if len(batch) == 1:
                 self._reject(stats, batch[0].origin, {"_record": [_constraint_reason(batch)]})
@@ -290,6 +301,10 @@ class Loader:
         for item, reasons in missing:
             self._reject(stats, item.origin, {"_references": reasons})
         with self._lock:
+            for item, why in erased:
+                stats.suppressed += 1
+                where = {"file": item.origin.file, "line": item.origin.line}
+                self.summary.suppressed.append(where | {"type": record_type.name, "reason": why})
             for outcome, n in counts.items():
                 setattr(stats, outcome, getattr(stats, outcome) + n)
 
@@ -316,15 +331,21 @@ def _constraint_reason(batch: list[Item]) -> str:
     return "the database refused it: it would break a uniqueness constraint"
 
 
-def _write_work(
-    record_type: RecordType, batch: list[Item]
-) -> Callable[[ManagedTransaction], tuple[dict[str, int], list[tuple[Item, list[str]]]]]:
-    """The transaction function for a batch: check references, then write what is complete."""
+Written = tuple[dict[str, int], list[tuple[Item, list[str]]], list[tuple[Item, str]]]
 
-    def work(tx: ManagedTransaction) -> tuple[dict[str, int], list[tuple[Item, list[str]]]]:
-        absent = missing_references(tx, (ref for item in batch for ref in item.references))
+
+def _write_work(
+    record_type: RecordType, batch: list[Item], tombstones: Tombstones
+) -> Callable[[ManagedTransaction], Written]:
+    """The transaction function for a batch: set aside the records of erased customers, check
+    references, then write what is complete."""
+
+    def work(tx: ManagedTransaction) -> Written:
+        erased = tombstones.suppressed(tx, record_type.name, [item.row for item in batch])
+        kept = [item for n, item in enumerate(batch) if n not in erased]
+        absent = missing_references(tx, (ref for item in kept for ref in item.references))
         complete, incomplete = [], []
-        for item in batch:
+        for item in kept:
             reasons = [describe(ref) for ref in item.references if ref in absent]
             if reasons:
                 incomplete.append((item, reasons))
@@ -334,7 +355,7 @@ def _write_work(
         if complete:
             result = tx.run(record_type.write, rows=[item.row for item in complete])
             counts = {record["outcome"]: record["n"] for record in result}
-        return counts, incomplete
+        return counts, incomplete, [(batch[n], why) for n, why in sorted(erased.items())]
 
     return work
 
@@ -370,6 +391,8 @@ class _Writer:
                     f"{failure}; the batches committed so far are kept. Run the same command "
                     "again once Neo4j is back: it completes the load without duplicates."
                 ) from failure
+            if isinstance(failure, PepperError):
+                raise LoadError(str(failure)) from failure
             if isinstance(failure, Neo4jError):
                 raise LoadError(f"Neo4j refused a batch: {failure.message}") from failure
             raise failure

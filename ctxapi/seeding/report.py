@@ -59,6 +59,7 @@ def load_files(
                 phone_region=phone_region,
                 max_record_bytes=max_record_bytes,
                 progress=bars,
+                pepper=settings.erasure_pepper or None,
             )
             with _metrics_file(metrics_file, loader.summary):
                 summary = loader.load(files)
@@ -91,6 +92,15 @@ def show(console: Console, summary: Summary, summary_json: Path | None = None) -
         console.print(
             f"{rejected:,} rejected records are in {summary.rejects_path} (file, line, raw, "
             "errors).",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    suppressed = summary.total.suppressed
+    if suppressed:
+        console.print(
+            f"{suppressed:,} records of erased customers were suppressed: neither written nor"
+            " rejected (--summary-json lists their files and lines).",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -129,13 +139,15 @@ def progress_bars(console: Console) -> Iterator[Callable[[Path, int], Tick]]:
 
 
 def summary_table(summary: Summary) -> Table:
-    """Per type: read, created, updated, unchanged, rejected; a total row; the wall time."""
+    """Per type: read, created, updated, unchanged, (suppressed,) rejected; a total row; the
+    wall time. The suppressed column shows when a load suppressed something."""
     dry = summary.dry_run
+    erased = ("suppressed",) if summary.total.suppressed and not dry else ()
     title = "Validation (dry run: nothing written)" if dry else "Load summary"
     table = Table(title=title, title_justify="left")
     table.add_column("type")
     columns = ("read", "valid", "rejected", "records/s") if dry else (
-        "read", "created", "updated", "unchanged", "rejected", "records/s"
+        "read", "created", "updated", "unchanged", *erased, "rejected", "records/s"
     )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="right")
@@ -144,7 +156,14 @@ def summary_table(summary: Summary) -> Table:
         values = (
             (stats.read, stats.created, stats.rejected)
             if dry
-            else (stats.read, stats.created, stats.updated, stats.unchanged, stats.rejected)
+            else (
+                stats.read,
+                stats.created,
+                stats.updated,
+                stats.unchanged,
+                *((stats.suppressed,) if erased else ()),
+                stats.rejected,
+            )
         )
         style = "bold" if name == "total" else None
         seconds = summary.seconds if name == "total" else stats.seconds
