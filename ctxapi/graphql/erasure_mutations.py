@@ -8,19 +8,24 @@ erased customer does not exist.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 import graphene
+from neo4j import ManagedTransaction
 
 from ctxapi.access.keys import Scope
 from ctxapi.graphql.context import Context
+from ctxapi.graphql.errors import ClientError, ErrorCode
 from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.graphql.scalars import DateTime
 from ctxapi.store.erasure import Erasure as ErasureRequest
 from ctxapi.store.erasure import checked_reason, erase, zulu
-from ctxapi.store.ledger import Work
-from ctxapi.store.tombstones import Tombstones
+from ctxapi.store.ledger import Done, Work
+from ctxapi.store.tombstones import PepperError, Tombstones
+
+log = logging.getLogger(__name__)
 
 
 def _counted(what: str) -> graphene.Int:
@@ -103,7 +108,18 @@ def erase_customer(data: dict[str, Any], context: Context) -> Work:
         keep_aggregates=settings.erasure_keep_aggregates,
     )
     tombstones = Tombstones(settings.erasure_pepper or None)
-    return erase(erasure, context.access.brands, tombstones, field="customerId")
+    erasing = erase(erasure, context.access.brands, tombstones, field="customerId")
+
+    def work(tx: ManagedTransaction) -> Done:
+        try:
+            return erasing(tx)
+        except PepperError as error:  # the server's set-up, not the caller's mistake: loud
+            log.error("request %s: eraseCustomer: %s", context.request_id, error)
+            message = "erasure is not set up right on this server (its erasure pepper; the"
+            message += f" server log says more, request {context.request_id}): nothing was erased"
+            raise ClientError(message, ErrorCode.INTERNAL) from None
+
+    return work
 
 
 class ErasureMutations(graphene.ObjectType):
