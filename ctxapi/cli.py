@@ -15,6 +15,7 @@ import orjson
 from ctxapi import config as configuration
 from ctxapi.access.commands import audit, keys
 from ctxapi.commandline import settings as _settings
+from ctxapi.erasure_command import erase
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
@@ -423,6 +424,7 @@ def run(port: int | None) -> None:
 
 cli.add_command(keys)
 cli.add_command(audit)
+cli.add_command(erase)
 
 
 def register(app: Flask) -> None:

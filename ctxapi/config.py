@@ -79,6 +79,11 @@ class Settings:
     audit_stdout: bool = False
     # An API key GraphiQL sends for you (`make run` sets its development key); not in production.
     graphiql_key: str = ""
+    # Erasure (docs/write-back.md, "Erasure"): the secret that keys the tombstones' hashes
+    # (never changes once used; Neo4j keeps only a check of it), and whether an erased
+    # customer's orders, contacts and feedback stay, de-identified, for aggregates.
+    erasure_pepper: str = field(default="", repr=False)
+    erasure_keep_aggregates: bool = True
 
     @property
     def production(self) -> bool:
@@ -158,7 +163,27 @@ _ENV: dict[str, tuple[str, Any]] = {
         "audit_stdout",
         lambda value: value.lower() in {"1", "true", "yes", "on"},
     ),
+    "CTXAPI_ERASURE_PEPPER": ("erasure_pepper", lambda value: _pepper(value)),
+    "CTXAPI_ERASURE_KEEP_AGGREGATES": ("erasure_keep_aggregates", lambda value: _switch(value)),
 }
+
+#: Settings whose values an error message must not repeat.
+_SECRETS = {"erasure_pepper"}
+#: The shortest erasure pepper accepted: 32 characters (``openssl rand -hex 32`` gives 64).
+MIN_PEPPER = 32
+
+
+def _pepper(value: str) -> str:
+    if len(value) < MIN_PEPPER:
+        raise ValueError(f"give at least {MIN_PEPPER} random characters (openssl rand -hex 32)")
+    return value
+
+
+def _switch(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise ValueError("use on or off")
+    return lowered in {"1", "true", "yes", "on"}
 
 
 def _one_of(value: str, allowed: tuple[str, ...]) -> str:
@@ -191,7 +216,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         except InsightsConfigError as error:
             raise ConfigError(f"{name}: {error}") from None
         except ValueError as error:
-            raise ConfigError(f"{name}={raw!r} is not valid: {error}") from None
+            shown = "(secret)" if attribute in _SECRETS else repr(raw)
+            raise ConfigError(f"{name}={shown} is not valid: {error}") from None
     bounds: dict[str, int] = {}
     for attribute, name in LIMIT_SETTINGS.items():
         raw = environ.get(name)

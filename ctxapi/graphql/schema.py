@@ -11,6 +11,7 @@ from graphql import GraphQLResolveInfo, print_schema
 from ctxapi.graphql.case_mutations import CaseMutations
 from ctxapi.graphql.contact_mutations import ContactMutations
 from ctxapi.graphql.customer import CustomerQueries
+from ctxapi.graphql.erasure_mutations import ErasureMutations
 from ctxapi.graphql.fields import registry
 from ctxapi.graphql.identities import IdentityQueries
 from ctxapi.graphql.identity_mutations import IdentityMutations
@@ -64,7 +65,9 @@ class Query(CustomerQueries, IdentityQueries, ProactiveQueries, graphene.ObjectT
         return {"name": db.name, "version": record["version"], "edition": record["edition"]}
 
 
-class Mutation(ContactMutations, CaseMutations, IdentityMutations, graphene.ObjectType):
+class Mutation(
+    ContactMutations, CaseMutations, IdentityMutations, ErasureMutations, graphene.ObjectType
+):
     """Every write ctxapi offers: one ``input``, a payload with ``userErrors``, an idempotency
     key."""
 

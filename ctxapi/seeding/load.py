@@ -6,9 +6,11 @@ transactions, on a writer thread so that validation and Neo4j work overlap. A re
 fails — bad JSON, a key twice, wrong encoding, over the size limit, a field error, a reference
 to something that does not exist, a constraint the database enforces — goes to the rejects file
 with its file, line, raw text and reasons; the rest loads. A record may carry an ``op``
-(``upsert``, ``patch``, ``delete``: ``ctxapi.store.deltas``); ``read`` is the sum of the
-``OUTCOMES`` and ``rejected``. A ``.gz`` that breaks off stops the load once what was read
-before the break is written (``seeding.reading`` reads the files).
+(``upsert``, ``patch``, ``delete``: ``ctxapi.store.deltas``). A record of an erased customer
+(a tombstone's, ``ctxapi.store.tombstones``) is ``suppressed``: neither written nor rejected,
+only counted and listed. ``read`` is the sum of the ``OUTCOMES``, ``suppressed`` and
+``rejected``. A ``.gz`` that breaks off stops the load once what was read before the break is
+written (``seeding.reading`` reads the files).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ctxapi.store import deltas, ops
 from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
 from ctxapi.store.ops import Op
 from ctxapi.store.references import describe, missing_references
+from ctxapi.store.tombstones import PepperError, Tombstones
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ class TypeStats:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    suppressed: int = 0
     rejected: int = 0
     seconds: float = 0.0
 
@@ -80,6 +84,8 @@ class Summary:
     seconds: float = 0.0
     rejects_path: Path | None = None
     dry_run: bool = False
+    #: Each suppressed record: file, line, type and why (no personal data).
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
 
     def of(self, name: str) -> TypeStats:
         return self.stats.setdefault(name, TypeStats())
@@ -92,13 +98,14 @@ class Summary:
             "seconds": self.seconds,
             "dry_run": self.dry_run,
             "rejects": str(self.rejects_path) if self.rejects_path else None,
+            "suppressed": self.suppressed,
         }
 
     @property
     def total(self) -> TypeStats:
         total = TypeStats()
         for stats in self.stats.values():
-            for name in ("read", *OUTCOMES, "rejected"):
+            for name in ("read", *OUTCOMES, "suppressed", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
         return total
 
@@ -195,6 +202,7 @@ class Loader:
         phone_region: str = "US",
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         progress: Callable[[Path, int], Progress] | None = None,
+        pepper: str | None = None,
     ) -> None:
         self.db = db
         self.rejects = rejects
@@ -203,6 +211,7 @@ class Loader:
         self.max_record_bytes = max_record_bytes
         self.progress = progress
         self.summary = Summary(rejects_path=rejects.path, dry_run=db is None)
+        self.tombstones = Tombstones(pepper)
         self._lock = threading.Lock()
 
     # -- reading and validating (main thread) ----------------------------------------------
@@ -288,7 +297,9 @@ class Loader:
         assert self.db is not None
         stats = self.summary.of(record_type.name)
         try:
-            counts, missing = self.db.write(_write_work(record_type, batch))
+            counts, missing, erased = self.db.write(
+                _write_work(record_type, batch, self.tombstones)
+            )
         except ConstraintError:
             if len(batch) == 1:
                 self._reject(stats, batch[0].origin, {"_record": [_constraint_reason(batch)]})
@@ -299,6 +310,10 @@ class Loader:
         for item, reasons in missing:
             self._reject(stats, item.origin, reasons)
         with self._lock:
+            for item, why in erased:
+                stats.suppressed += 1
+                where = {"file": item.origin.file, "line": item.origin.line}
+                self.summary.suppressed.append(where | {"type": record_type.name, "reason": why})
             for outcome, n in counts.items():
                 setattr(stats, outcome, getattr(stats, outcome) + n)
 
@@ -325,19 +340,30 @@ def _constraint_reason(batch: list[Item]) -> str:
     return "the database refused it: it would break a uniqueness constraint"
 
 
-def _write_work(
-    record_type: RecordType, batch: list[Item]
-) -> Callable[[ManagedTransaction], tuple[dict[str, int], list[tuple[Item, Any]]]]:
-    """The transaction function for a batch: check references (and what a patch or a delete
-    needs), then write what passes, one query per op (the keys of a batch differ, so the
-    order of its ops does not matter)."""
+Written = tuple[dict[str, int], list[tuple[Item, Any]], list[tuple[Item, str]]]
 
-    def work(tx: ManagedTransaction) -> tuple[dict[str, int], list[tuple[Item, Any]]]:
-        absent = missing_references(tx, (ref for item in batch for ref in item.references))
+
+def _write_work(
+    record_type: RecordType, batch: list[Item], tombstones: Tombstones
+) -> Callable[[ManagedTransaction], Written]:
+    """The transaction function for a batch: set aside the records of erased customers (a
+    delete goes ahead: it brings nobody back), check references (and what a patch or a delete
+    needs), then write what passes, one query per op (the keys of a batch differ, so the order
+    of its ops does not matter)."""
+
+    def work(tx: ManagedTransaction) -> Written:
+        written = [n for n, item in enumerate(batch) if item.op is not Op.DELETE]
+        found = tombstones.suppressed(tx, record_type.name, [batch[n].row for n in written])
+        erased = {written[n]: why for n, why in found.items()}
+        absent = missing_references(
+            tx, (ref for n, item in enumerate(batch) if n not in erased for ref in item.references)
+        )
         refused = deltas.refusals(tx, record_type, [(item.op, item.row) for item in batch])
         complete: dict[Op, list[Item]] = {}
         incomplete: list[tuple[Item, Any]] = []
         for n, item in enumerate(batch):
+            if n in erased:
+                continue
             reasons = [describe(ref) for ref in item.references if ref in absent]
             if reasons:
                 incomplete.append((item, {"_references": reasons}))
@@ -350,7 +376,7 @@ def _write_work(
             result = tx.run(deltas.query(record_type, op), rows=[item.row for item in items])
             for record in result:
                 counts[record["outcome"]] = counts.get(record["outcome"], 0) + record["n"]
-        return counts, incomplete
+        return counts, incomplete, [(batch[n], why) for n, why in sorted(erased.items())]
 
     return work
 
@@ -386,6 +412,8 @@ class _Writer:
                     f"{failure}; the batches committed so far are kept. Run the same command "
                     "again once Neo4j is back: it completes the load without duplicates."
                 ) from failure
+            if isinstance(failure, PepperError):
+                raise LoadError(str(failure)) from failure
             if isinstance(failure, Neo4jError):
                 raise LoadError(f"Neo4j refused a batch: {failure.message}") from failure
             raise failure

@@ -67,6 +67,7 @@ def load_files(
                 phone_region=phone_region,
                 max_record_bytes=max_record_bytes,
                 progress=bars,
+                pepper=settings.erasure_pepper or None,
             )
             with _metrics_file(metrics_file, loader.summary):
                 summary = loader.load(files)
@@ -99,6 +100,15 @@ def show(console: Console, summary: Summary, summary_json: Path | None = None) -
         console.print(
             f"{rejected:,} rejected records are in {summary.rejects_path} (file, line, raw, "
             "errors).",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    suppressed = summary.total.suppressed
+    if suppressed:
+        console.print(
+            f"{suppressed:,} records of erased customers were suppressed: neither written nor"
+            " rejected (--summary-json lists their files and lines).",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -137,12 +147,14 @@ def progress_bars(console: Console) -> Iterator[Callable[[Path, int], Tick]]:
 
 
 def summary_table(summary: Summary) -> Table:
-    """Per type: read, each outcome (created … deleted), rejected; a total row; the wall time."""
+    """Per type: read, each outcome (created … deleted), (suppressed,) rejected; a total row;
+    the wall time. The suppressed column shows when a load suppressed something."""
     dry = summary.dry_run
+    erased = ("suppressed",) if summary.total.suppressed and not dry else ()
     title = "Validation (dry run: nothing written)" if dry else "Load summary"
     table = Table(title=title, title_justify="left")
     table.add_column("type")
-    counted = ("read", "created", "rejected") if dry else ("read", *OUTCOMES, "rejected")
+    counted = ("read", "created", "rejected") if dry else ("read", *OUTCOMES, *erased, "rejected")
     headers = ("read", "valid", "rejected") if dry else counted
     for column in (*headers, "records/s"):
         table.add_column(column, justify="right")
