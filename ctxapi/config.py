@@ -93,6 +93,26 @@ class Settings:
         """Where the audit log is appended."""
         return Path(self.audit_log) if self.audit_log else self.home / "audit.jsonl"
 
+    def pepper(self) -> str | None:
+        """The erasure pepper: ``CTXAPI_ERASURE_PEPPER``; for the managed local Neo4j (a
+        development graph) without it, its own, made once and kept in ``erasure-pepper``
+        (0600) beside it; else None (erasing fails and says why)."""
+        if self.erasure_pepper or not self.uses_local_neo4j:
+            return self.erasure_pepper or None
+        path = self.home / "erasure-pepper"
+        if not path.exists():
+            import secrets
+
+            self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            try:
+                descriptor = os.open(path, flags, 0o600)
+            except FileExistsError:  # made by another process meanwhile
+                return path.read_text().strip()
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32) + "\n")
+        return path.read_text().strip()
+
     def now(self) -> str:
         """The time insights are computed at, as ISO-8601 text."""
         return self.clock or datetime.now(UTC).isoformat()

@@ -73,7 +73,7 @@ def erase(
         raise click.BadParameter(refused.problems[0].message, param_hint="--reason") from None
     at = datetime.fromisoformat(settings.now())
     erasure = Erasure(customer_id, text, zulu(at), settings.erasure_keep_aggregates)
-    tombstones = Tombstones(settings.erasure_pepper or None)
+    tombstones = Tombstones(settings.pepper())
     work = erasure_work(erasure, None, tombstones, field="customerId")
 
     def rehearsal(tx: ManagedTransaction) -> None:
@@ -86,12 +86,13 @@ def erase(
                 db.write(rehearsal)
             except _DryRun as done:
                 preview = done.receipt
-            except Refused:
+            except Refused as refused:
                 day = db.write(lambda tx: tombstones.erased_on(tx, "customer", customer_id))
                 if day is not None:
                     click.echo(f"Customer {customer_id} was erased on {day}: nothing to do.")
                     sys.exit(ALREADY_ERASED)
-                click.echo(f"Error: customer {customer_id!r} does not exist.", err=True)
+                # not there, or merged into another customer (erase that one)
+                click.echo(f"Error: {refused.problems[0].message}.", err=True)
                 sys.exit(NOT_ERASED)
             if dry_run:
                 _show(preview, as_json, dry_run=True)
@@ -159,3 +160,8 @@ def _show(receipt: dict[str, Any], as_json: bool, *, dry_run: bool) -> None:
         f"  tombstones: {receipt['tombstones']:,}; earlier API writes scrubbed:"
         f" {receipt['writesScrubbed']:,}"
     )
+    if receipt["mergedAway"] or receipt["merges"]:
+        click.echo(
+            f"  customers merged into them before, erased with them: {receipt['mergedAway']:,};"
+            f" merge records removed: {receipt['merges']:,}"
+        )

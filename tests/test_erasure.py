@@ -510,3 +510,86 @@ def test_the_settings_check_the_pepper_and_never_repeat_it() -> None:
     assert from_env({}).erasure_keep_aggregates is True
     with pytest.raises(ConfigError, match="use on or off"):
         from_env({"CTXAPI_ERASURE_KEEP_AGGREGATES": "maybe"})
+
+
+def test_the_local_development_graph_gets_a_pepper_of_its_own_kept_beside_it(
+    tmp_path: Path,
+) -> None:
+    # given: the managed local Neo4j (no NEO4J_URI), and a server named by NEO4J_URI
+    local = Settings(home=tmp_path / "home")
+    named = Settings(home=tmp_path / "other", neo4j_uri="neo4j://db:7687")
+    # when
+    first, again = local.pepper(), local.pepper()
+    # then
+    path = tmp_path / "home" / "erasure-pepper"
+    assert first is not None
+    assert len(first) == 64
+    assert first == again
+    assert path.read_text().strip() == first
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert named.pepper() is None, "a real database needs CTXAPI_ERASURE_PEPPER"
+    assert Settings(home=tmp_path / "x", erasure_pepper=PEPPER).pepper() == PEPPER
+
+
+# -- erasure and merges -------------------------------------------------------------------------
+MERGE = """
+mutation($input: MergeCustomersInput!) {
+  mergeCustomers(input: $input) { merge { id } userErrors { code } }
+}
+"""
+
+
+def merged_bob_into_annabel(app: Flask, world: Database) -> None:
+    """An agent said Bob (C-B) is Annabel (C-A): C-B merged into C-A."""
+    steward = client_with(app, world, [Scope.CONTEXT_READ, Scope.IDENTITIES_MANAGE], ["b"])
+    fields = {"idempotencyKey": uuid.uuid4().hex, "survivorId": "C-A", "mergedId": "C-B",
+              "reason": "same person"}  # fmt: skip
+    answer = data(steward, MERGE, input=fields)["mergeCustomers"]
+    assert answer["userErrors"] == []
+
+
+def test_erasing_a_survivor_erases_who_was_merged_into_them_and_the_merge(
+    app: Flask, dpo: FlaskClient, world: Database, settings: Settings, files: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    # given
+    merged_bob_into_annabel(app, world)
+    # when
+    body = query(dpo, "mutation($input: EraseCustomerInput!) { eraseCustomer(input: $input) {"
+                 " erasure { mergedAway merges tombstones } userErrors { code } } }",
+                 input=erase_input())  # fmt: skip
+    # then
+    erasure = body["data"]["eraseCustomer"]["erasure"]
+    assert (erasure["mergedAway"], erasure["merges"]) == (1, 1)
+    assert count(world, "MATCH (g:Merge) RETURN count(g) AS n") == 0
+    assert count(world, "MATCH (c:Customer) WHERE c.id IN ['C-A', 'C-B'] RETURN count(c) AS n") == 0
+    bob = ["Bob Shared", "bob@example.com"]
+    assert (
+        world.read(
+            "MATCH (n) WHERE any(k IN keys(n) WHERE toStringOrNull(n[k]) IN $values) RETURN n",
+            {"values": bob},
+        )
+        == []
+    )
+    # and a reload of the export brings neither back
+    outcome = reload(settings, tmp_path, files)
+    assert outcome.exit_code == 0, outcome.output
+    assert suppressed(outcome, tmp_path)["customers"] == 2
+    assert count(world, "MATCH (c:Customer) WHERE c.id IN ['C-A', 'C-B'] RETURN count(c) AS n") == 0
+
+
+def test_a_customer_merged_away_is_erased_through_the_survivor(
+    app: Flask, dpo: FlaskClient, world: Database, settings: Settings
+) -> None:
+    # given
+    merged_bob_into_annabel(app, world)
+    # when
+    over_api = erase(dpo, customer="C-B")
+    from_shell = erase_cli(settings, "C-B", "--reason", "DSR-8", "--yes")
+    # then
+    [error] = over_api["userErrors"]
+    assert (error["field"], error["code"]) == (["input", "customerId"], "CONFLICT")
+    assert "'C-A'" in error["message"]
+    assert from_shell.exit_code == 1
+    assert "merged into 'C-A'" in from_shell.output
+    assert count(world, "MATCH (c:Customer) WHERE c.id IN ['C-A', 'C-B'] RETURN count(c) AS n") == 2

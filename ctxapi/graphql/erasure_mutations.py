@@ -79,6 +79,15 @@ class Erasure(graphene.ObjectType):
         description="Earlier API writes for the customer whose request digest was cleared"
         " (their audit facts stay).",
     )
+    merged_away = graphene.Int(
+        required=True,
+        description="Customers merged into this one before (mergeCustomers): the same person,"
+        " erased with them (their empty records removed, their ids tombstoned).",
+    )
+    merges = graphene.Int(
+        required=True,
+        description="Merge records removed: their provenance held this person's data.",
+    )
 
 
 class EraseCustomerInput(graphene.InputObjectType):
@@ -107,7 +116,7 @@ def erase_customer(data: dict[str, Any], context: Context) -> Work:
         at=zulu(datetime.fromisoformat(settings.now())),
         keep_aggregates=settings.erasure_keep_aggregates,
     )
-    tombstones = Tombstones(settings.erasure_pepper or None)
+    tombstones = Tombstones(settings.pepper())
     erasing = erase(erasure, context.access.brands, tombstones, field="customerId")
 
     def work(tx: ManagedTransaction) -> Done:

@@ -67,7 +67,7 @@ def load_files(
                 phone_region=phone_region,
                 max_record_bytes=max_record_bytes,
                 progress=bars,
-                pepper=settings.erasure_pepper or None,
+                pepper=settings.pepper(),
             )
             with _metrics_file(metrics_file, loader.summary):
                 summary = loader.load(files)

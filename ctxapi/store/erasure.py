@@ -10,6 +10,11 @@ return reasons, feedback comments, order numbers and tracking numbers. The ledge
 records that name the customer lose their ``requestHash`` (a digest of an input that held
 personal data); their audit facts (who, what, when, which customer ids) stay.
 
+A customer merged into this one (``mergeCustomers``) is the same person: its empty record
+goes (its id gets a tombstone too), and so does every ``Merge`` either took part in (the
+provenance holds the merged customer's properties). A customer merged away is not erased on
+its own (CONFLICT, naming the survivor to erase).
+
 Kept when ``keep_aggregates`` (``CTXAPI_ERASURE_KEEP_AGGREGATES``, on by default): orders with
 their lines, parcels and returns, cases, contacts and feedback, stripped of the free text
 above, under new random ids, hanging from an ``(:ErasedCustomer {id, tier})`` of the same
@@ -28,8 +33,8 @@ from typing import Any, LiteralString
 
 from neo4j import ManagedTransaction
 
-from ctxapi.access.brands import in_brands
 from ctxapi.store.ledger import Done, Work
+from ctxapi.store.locking import live
 from ctxapi.store.problems import Problem, ProblemCode, Refused
 from ctxapi.store.tombstones import Tombstones
 
@@ -40,9 +45,23 @@ COUNTED = (
 )  # fmt: skip
 EVENT = "customer.erased"
 
-_CUSTOMER: LiteralString = (
-    "MATCH (c:Customer {id: $id}) WHERE " + in_brands("c") + " RETURN c.id AS id"
+#: The customers merged into this one (mergeCustomers), directly or through others: the same
+#: person, whose empty records and merge provenance go with them.
+_MERGED_AWAY: LiteralString = (
+    "MATCH (x:Merged)-[:MERGED_INTO*1..]->(:Customer {id: $id})"
+    " RETURN collect(DISTINCT x.id) AS ids"
 )
+# A Merge holds the merged customer's properties and links to what moved: provenance of a
+# person who is erased goes, as do the empty records merged away.
+_MERGES: LiteralString = """
+UNWIND $ids AS who
+CALL (who) {
+  MATCH (g:Merge {survivor: who}) RETURN g
+  UNION MATCH (g:Merge {merged: who}) RETURN g
+}
+WITH DISTINCT g DETACH DELETE g RETURN count(*) AS n
+"""
+_AWAY_GONE: LiteralString = "UNWIND $ids AS id MATCH (x:Customer {id: id}) DETACH DELETE x"
 _FACTS: LiteralString = """
 MATCH (c:Customer {id: $id})
 RETURN COLLECT { MATCH (i:Identity)-[:IDENTIFIES]->(c)
@@ -169,15 +188,16 @@ def erase(
     A customer that is not there (or of another brand, or erased before) is NOT_FOUND."""
 
     def work(tx: ManagedTransaction) -> Done:
-        if tx.run(_CUSTOMER, id=erasure.customer, __brands=brands).single() is None:
-            message = f"customer {erasure.customer!r} does not exist"
-            raise Refused([Problem(("input", field), message, ProblemCode.NOT_FOUND)])
+        # locked against writes and merges; merged away: CONFLICT, naming whom to erase
+        live(tx, brands, erasure.customer, field)
+        away = tx.run(_MERGED_AWAY, id=erasure.customer).single(strict=True)["ids"]
         facts = tx.run(_FACTS, id=erasure.customer).single(strict=True)
         identities = facts["identities"]
         shared = sum(1 for identity in identities if identity["shared"])
         counts = {name: facts[name] for name in COUNTED if name not in ("identities", "notes")}
         counts |= {"identities": len(identities) - shared, "orders": len(facts["orders"])}
         stones: list[tuple[str, ...]] = [("customer", erasure.customer)]
+        stones += [("customer", other) for other in away]
         stones += [("order", order) for order in facts["orders"]]
         stones += [
             ("identity", identity["kind"], identity["value"])
@@ -193,6 +213,8 @@ def erase(
             drop_or_keep = _KEEP if erasure.keep_aggregates else _DROP
             tx.run(drop_or_keep, id=erasure.customer).consume()
         tx.run(_CUSTOMER_GONE, id=erasure.customer).consume()
+        merges = tx.run(_MERGES, ids=[erasure.customer, *away]).single(strict=True)["n"]
+        tx.run(_AWAY_GONE, ids=away).consume()
         scrubbed = tx.run(_LEDGER, id=erasure.customer).single(strict=True)["n"]
         kept = dict.fromkeys(COUNTED, 0) | {"identities": shared}
         removed = dict.fromkeys(COUNTED, 0) | {
@@ -212,6 +234,8 @@ def erase(
             "kept": kept,
             "tombstones": buried,
             "writesScrubbed": scrubbed,
+            "merges": merges,
+            "mergedAway": len(away),
         }
         return Done({"erasure": receipt}, EVENT, [erasure.customer])
 
