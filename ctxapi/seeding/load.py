@@ -31,7 +31,7 @@ from neo4j.exceptions import ConstraintError, Neo4jError
 
 from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
-from ctxapi.store import deltas, ops
+from ctxapi.store import deltas, merging, ops
 from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
 from ctxapi.store.ops import Op
 from ctxapi.store.references import describe, missing_references
@@ -352,6 +352,12 @@ def _write_work(
     of its ops does not matter)."""
 
     def work(tx: ManagedTransaction) -> Written:
+        nonlocal batch  # records of a customer merged away apply to its survivor
+        customers = sorted({item.row["customer"] for item in batch if item.row.get("customer")})
+        moved = merging.survivors(tx, customers) if customers else {}
+        if moved:
+            batch = [Item(*merging.redirected(i.row, i.references, moved), i.origin, i.op)
+                     for i in batch]  # fmt: skip
         written = [n for n, item in enumerate(batch) if item.op is not Op.DELETE]
         found = tombstones.suppressed(tx, record_type.name, [batch[n].row for n in written])
         erased = {written[n]: why for n, why in found.items()}
@@ -376,6 +382,8 @@ def _write_work(
             result = tx.run(deltas.query(record_type, op), rows=[item.row for item in items])
             for record in result:
                 counts[record["outcome"]] = counts.get(record["outcome"], 0) + record["n"]
+        if customers:  # a merge that committed while this batch waited for its lock
+            merging.rehome(tx, customers)
         return counts, incomplete, [(batch[n], why) for n, why in sorted(erased.items())]
 
     return work

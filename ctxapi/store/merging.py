@@ -201,3 +201,64 @@ def _text(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(type(value).__name__)
+
+
+# -- the loader and merged customers ----------------------------------------------------------
+# A source system does not know about merges made here: its records keep naming the customer
+# merged away. They apply to the survivor (the end of the MERGED_INTO chain) instead.
+_SURVIVORS: LiteralString = (
+    "UNWIND $ids AS id MATCH (:Customer:Merged {id: id})-[:MERGED_INTO*1..]->(s:Customer)"
+    " WHERE NOT s:Merged RETURN id, s.id AS survivor"
+)
+# What a write attached to a customer merged away while it waited for the lock (the merge
+# committed first) moves to the survivor, like the merge moved the rest (not recorded in the
+# Merge: it came after it).
+_REHOME: LiteralString = (
+    """
+UNWIND $ids AS id
+MATCH (m:Customer:Merged {id: id})-[:MERGED_INTO*1..]->(n:Customer) WHERE NOT n:Merged
+CALL (m, n) {
+  MATCH (m)-[r:PLACED|OPENED|HAD|GAVE|LIVES_AT|HAS_NOTE]->(t)
+  CALL (n, r, t) { CREATE (n)-[x:$(type(r))]->(t) SET x = properties(r) }
+  DELETE r
+}
+CALL (m, n) {
+  MATCH (m)<-[r:IDENTIFIES]-(i:Identity)
+  CALL (n, r, i) {
+    WITH * WHERE NOT EXISTS { (n)<-[:IDENTIFIES]-(i) }
+    CREATE (n)<-[x:IDENTIFIES]-(i) SET x = properties(r)
+  }
+  DELETE r
+}
+WITH DISTINCT n"""
+    + QUEUE_TIERS
+    + "RETURN count(n) AS n"
+)
+
+
+def survivors(tx: ManagedTransaction, ids: Sequence[str]) -> dict[str, str]:
+    """Of the customers ``ids``, those merged away, each with its survivor."""
+    return {row["id"]: row["survivor"] for row in tx.run(_SURVIVORS, ids=list(ids))}
+
+
+def redirected(
+    row: dict[str, Any], references: list[tuple[str, Any]], moved: dict[str, str]
+) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A loader row and its references with a merged-away customer replaced by its survivor."""
+    customer = row.get("customer")
+    if customer not in moved:
+        return row, references
+    survivor = moved[customer]
+    refs = [
+        (label, survivor if label == "Customer" and value == customer else value)
+        if label != "Identity"
+        else (label, (*value[:2], survivor) if value[2] == customer else value)
+        for label, value in references
+    ]
+    return row | {"customer": survivor}, refs
+
+
+def rehome(tx: ManagedTransaction, ids: Sequence[str]) -> None:
+    """Move to its survivor what this transaction attached to a customer of ``ids`` that a
+    merge committed meanwhile took away (the write waited for the merge's lock)."""
+    tx.run(_REHOME, ids=list(ids)).consume()
