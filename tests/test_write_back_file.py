@@ -319,3 +319,37 @@ def test_every_file_mutation_needs_interactions_write(
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
     assert nodes(world) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "fields", "written"),
+    [
+        (UPDATE_CASE, "updateCase", {"caseId": "K-B", "priority": "HIGH"}, "case"),
+        (FEEDBACK, "recordFeedback", {"customerId": "C-B", "kind": "NPS", "score": 9}, "feedback"),
+        (MARK, "markContacted", {"item": {"type": "ORDER", "id": "O-B"}, "channel": "SMS",
+                                 "summary": "Your order is on its way"}, "interaction"),
+    ],
+)  # fmt: skip
+def test_every_file_mutation_sent_again_is_a_replay_that_writes_nothing(
+    agent: FlaskClient, world: Database, text: str, name: str, fields: dict[str, Any], written: str
+) -> None:
+    # given
+    fields = {"idempotencyKey": key()} | fields
+    first = query(agent, text, input=fields)["data"][name]
+    before = world.read(
+        "RETURN COUNT { MATCH (n) } AS nodes, COUNT { MATCH ()-[r]->() } AS links,"
+        " COUNT { MATCH (w:Write) } AS writes"
+    )
+    # when
+    again = query(agent, text, input=fields)["data"][name]
+    # then
+    assert first["userErrors"] == []
+    assert first["replayed"] is False
+    assert again["replayed"] is True
+    assert again["userErrors"] == []
+    assert again[written]["id"] == first[written]["id"]
+    after = world.read(
+        "RETURN COUNT { MATCH (n) } AS nodes, COUNT { MATCH ()-[r]->() } AS links,"
+        " COUNT { MATCH (w:Write) } AS writes"
+    )
+    assert after == before
