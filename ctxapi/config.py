@@ -104,13 +104,16 @@ class Settings:
             import secrets
 
             self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-            try:
-                descriptor = os.open(path, flags, 0o600)
-            except FileExistsError:  # made by another process meanwhile
-                return path.read_text().strip()
-            with os.fdopen(descriptor, "w") as file:
+            draft = self.home / f".erasure-pepper-{os.getpid()}"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+            with os.fdopen(os.open(draft, flags, 0o600), "w") as file:
                 file.write(secrets.token_hex(32) + "\n")
+            try:  # whole or not at all; a pepper another process made first wins
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
         return path.read_text().strip()
 
     def now(self) -> str:

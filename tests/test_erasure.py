@@ -446,6 +446,16 @@ def test_earlier_writes_lose_their_request_digest_and_keep_their_audit_facts(
     assert [x["operation"] for x in lines if x["event"] == "write"] == [
         "recordInteraction", "eraseCustomer"]  # fmt: skip
     assert not any(value in audit for value in PERSONAL)
+    # and the same request sent again says its customer is gone, not that the key was reused
+    again = query(
+        agent,
+        "mutation($input: RecordInteractionInput!) { recordInteraction(input: $input)"
+        " { userErrors { field code } } }",
+        input={"idempotencyKey": "k-1", "customerId": "C-A", "channel": "EMAIL",
+               "direction": "OUTBOUND", "summary": "Annabel called about the tent again"},
+    )  # fmt: skip
+    assert again["data"]["recordInteraction"]["userErrors"] == [
+        {"field": ["input", "idempotencyKey"], "code": "NOT_FOUND"}]  # fmt: skip
 
 
 # -- the pepper ---------------------------------------------------------------------------------

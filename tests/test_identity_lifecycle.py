@@ -23,7 +23,7 @@ from tests.world import World, day, load
 
 NOW = "2026-11-23T12:00:00+00:00"
 #: Pairs of customers to merge, one per test that merges (a merge changes them for good).
-PAIRS = 12
+PAIRS = 13  # each test merges pairs of its own (the world is the module's)
 
 
 def add_pair(w: World, n: int) -> None:
@@ -460,6 +460,18 @@ def test_reads_after_a_merge_find_the_survivor_and_never_the_merged_customer(
     assert [c["customer"]["id"] for c in candidates["data"]["customersBy"]] == ["S1"]
     assert by_id["data"]["customer"] == {
         "id": "M1", "orders": {"totalCount": 0}, "mergedInto": {"id": "S1", "orders": {"totalCount": 2}}}  # fmt: skip  # noqa: E501
+
+
+def test_both_customers_list_the_merge_so_anyone_can_undo_it(steward: FlaskClient) -> None:
+    # given
+    done = merge(steward, 12)["merge"]["id"]
+    # when
+    survivor = query(steward, '{ customer(id: "S12") { merges { id undoneAt } } }')
+    merged = query(steward, '{ customer(id: "M12") { merges { id reason } } }')
+    # then
+    assert survivor["data"]["customer"]["merges"] == [{"id": done, "undoneAt": None}]
+    assert merged["data"]["customer"]["merges"] == [
+        {"id": done, "reason": "same person, two accounts"}]  # fmt: skip
 
 
 def test_merging_again_with_the_same_key_is_a_replay(steward: FlaskClient, world: Database) -> None:

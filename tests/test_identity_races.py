@@ -33,7 +33,7 @@ mutation($input: RecordInteractionInput!) { recordInteraction(input: $input) {
 def world(db: Database, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Database:
     w = World()
     w.add("products", id="P-1", name="Tent")
-    for n in range(8):
+    for n in range(11):
         add_pair(w, n)
     return load(w, db, settings, tmp_path_factory)
 
@@ -177,3 +177,46 @@ def test_a_merge_racing_the_unmerge_of_the_pair_leaves_one_or_the_other_whole(
     else:
         assert live == 1
         assert only_a_tombstone(world, f"M{n}")
+
+
+MARK = """
+mutation($input: MarkContactedInput!) { markContacted(input: $input) {
+  interaction { id } customer { id } userErrors { field code } } }
+"""
+UPDATE_CASE = """
+mutation($input: UpdateCaseInput!) { updateCase(input: $input) {
+  case { id } customer { id } userErrors { field code } } }
+"""
+
+
+@pytest.mark.parametrize("n", [8, 9, 10])
+def test_a_queue_item_marked_and_a_case_updated_while_their_customer_is_merged(
+    app: Flask, secret: str, world: Database, n: int
+) -> None:
+    # when: the merge, an update sent about the merged customer's parcel, and their case
+    # closed, at once
+    mark = {"idempotencyKey": uuid.uuid4().hex, "item": {"type": "SHIPMENT", "id": f"SH-M{n}"},
+            "channel": "EMAIL", "summary": "delayed at the depot"}  # fmt: skip
+    close = {"idempotencyKey": uuid.uuid4().hex, "caseId": f"K-M{n}", "status": "CLOSED"}
+    merged, marked, closed = together([
+        lambda: send(app, secret, MERGE, merge_fields(n)),
+        lambda: send(app, secret, MARK, mark),
+        lambda: send(app, secret, UPDATE_CASE, close),
+    ])  # fmt: skip
+    # then: merged whole, and each write is the survivor's (after the merge: the parcel and
+    # the case are the survivor's by then) or the merged customer's moved by the merge
+    assert merged["userErrors"] == []
+    assert only_a_tombstone(world, f"M{n}")
+    assert marked["userErrors"] == []
+    assert closed["userErrors"] == []
+    [owner] = world.read(
+        "MATCH (c:Customer)-[:HAD]->(:Interaction {id: $i}) RETURN c.id AS id",
+        {"i": marked["interaction"]["id"]},
+    )
+    assert owner["id"] == f"S{n}"
+    [case] = world.read(
+        "MATCH (c:Customer)-[:OPENED]->(k:Case {id: $k}) RETURN c.id AS id, k.status AS status,"
+        " k.queueTier AS tier",
+        {"k": f"K-M{n}"},
+    )
+    assert (case["id"], case["status"], case["tier"]) == (f"S{n}", "closed", None)

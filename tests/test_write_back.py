@@ -279,6 +279,23 @@ def test_a_key_of_one_brand_cannot_write_to_another_brand_s_customer(
         (["input", "customerId"], "NOT_FOUND")]  # fmt: skip
 
 
+def test_another_brand_s_records_named_as_references_are_not_found_not_someone_else_s(
+    app: Flask, world: Database
+) -> None:
+    # given: a key of brand s, writing for its customer C-S
+    sister = client_with(app, world, AGENT_SCOPES, ["s"])
+    # when: it names brand b's case and order, which exist
+    by_case = query(sister, RECORD, input=contact(customerId="C-S", caseId="K-A"))
+    by_order = query(
+        sister, RECORD, input=contact(customerId="C-S", about=[{"type": "ORDER", "id": "O-A"}])
+    )
+    # then: as if they did not exist
+    for body, path in ((by_case, ["input", "caseId"]), (by_order, ["input", "about"])):
+        errors = body["data"]["recordInteraction"]["userErrors"]
+        assert [(e["field"], e["code"]) for e in errors] == [(path, "NOT_FOUND")]
+        assert "does not exist" in errors[0]["message"]
+
+
 def test_a_write_only_key_writes_but_cannot_read_back(app: Flask, world: Database) -> None:
     # given
     writer = client_with(app, world, [Scope.INTERACTIONS_WRITE], ["b"])

@@ -132,7 +132,7 @@ def test_a_resolved_case_leaves_the_proactive_queue_and_a_reopened_one_returns(
     ("fields", "path", "code"),
     [
         ({"caseId": "K-NONE", "status": "OPEN"}, ["input", "caseId"], "NOT_FOUND"),
-        ({"caseId": "K-A"}, ["input", "caseId"], "REQUIRED"),
+        ({"caseId": "K-A"}, ["input"], "REQUIRED"),
         ({"caseId": "K-A", "ownerId": "AG-NONE"}, ["input", "ownerId"], "NOT_FOUND"),
     ],
 )

@@ -21,6 +21,7 @@ from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.graphql.note import Note
 from ctxapi.store import cases, contacts
 from ctxapi.store.ledger import Done, Work
+from ctxapi.store.locking import owner_of
 from ctxapi.store.problems import Problem, ProblemCode, Refused
 
 WRITTEN_CASE = Written(
@@ -88,23 +89,24 @@ def update_case(data: dict[str, Any], context: Context) -> Work:
     changes = {name: data[name] for name in ("status", "priority") if name in data}
     owner = data.get("owner_id")
     if not changes and owner is None:
-        raise _refused(
-            "caseId", "nothing to change: give status, priority or ownerId", ProblemCode.REQUIRED
-        )
+        message = "nothing to change: give status, priority or ownerId"
+        raise Refused([Problem(("input",), message, ProblemCode.REQUIRED)])
 
     def work(tx: ManagedTransaction) -> Done:
-        found = tx.run(_CASE_OF_BRANDS, id=data["case_id"], __brands=brands).single()
-        if found is None:
-            raise _refused(
-                "caseId", f"case {data['case_id']!r} does not exist", ProblemCode.NOT_FOUND
-            )
+        def whose() -> str | None:
+            found = tx.run(_CASE_OF_BRANDS, id=data["case_id"], __brands=brands).single()
+            return None if found is None else str(found["customer"])
+
+        missing = f"case {data['case_id']!r} does not exist"
+        customer = owner_of(tx, brands, whose, "caseId", missing)  # locked, not merged away
         if owner:
             contacts.check_references(
-                tx, found["customer"], [("Agent", owner)], {"Agent": "ownerId"}
+                tx, customer, [("Agent", owner)], {"Agent": "ownerId"}, brands
             )
-        row = tx.run(cases.UPDATE_CASE, id=data["case_id"], set=changes, owner=owner, at=at).single(
-            strict=True
-        )
+        row = tx.run(
+            cases.UPDATE_CASE, customer=customer, id=data["case_id"], set=changes, owner=owner,
+            at=at,
+        ).single(strict=True)  # fmt: skip
         ids = {"case": {"id": data["case_id"]}, "customer": {"id": row["customer"]}}
         return Done(ids, "case.updated", [row["customer"]])
 
@@ -124,7 +126,9 @@ def add_note(data: dict[str, Any], context: Context) -> Work:
             for label, field in (("Agent", "agent_id"), ("Case", "case_id"))
             if field in data
         ]
-        contacts.check_references(tx, customer, refs, {"Agent": "agentId", "Case": "caseId"})
+        contacts.check_references(
+            tx, customer, refs, {"Agent": "agentId", "Case": "caseId"}, brands
+        )
         note = "ctx-" + uuid.uuid4().hex
         tx.run(cases.WRITE_NOTE, customer=customer, id=note, text=text, at=at,
                agent=data.get("agent_id"), case=data.get("case_id")).consume()  # fmt: skip

@@ -31,6 +31,7 @@ from ctxapi.model import ABOUT_TYPES, RATES_TYPES
 from ctxapi.store import contacts
 from ctxapi.store.graph import BY_NAME
 from ctxapi.store.ledger import Done, Work
+from ctxapi.store.locking import owner_of
 from ctxapi.store.problems import Problem, ProblemCode, Refused
 
 #: The customer a mutation wrote for, read back through the key's brands.
@@ -189,7 +190,7 @@ def plan_interaction(
             _link(tx, whose, identity, checked["occurredAt"].isoformat(), region)
         kind = BY_NAME["interactions"]
         fields = _LABEL_FIELDS | dict.fromkeys(ABOUT_TYPES.values(), "about")
-        contacts.check_references(tx, whose, kind.references(checked), fields)
+        contacts.check_references(tx, whose, kind.references(checked), fields, brands)
         contacts.write(tx, "interactions", checked)
         ids = {"interaction": {"id": checked["id"]}, "customer": {"id": whose}}
         return Done(ids, event, [whose])
@@ -276,7 +277,7 @@ def record_feedback(data: dict[str, Any], context: Context) -> Work:
         )
         kind = BY_NAME["feedback"]
         fields = dict.fromkeys(RATES_TYPES.values(), "rates") | {"Customer": "customerId"}
-        contacts.check_references(tx, customer, kind.references(checked), fields)
+        contacts.check_references(tx, customer, kind.references(checked), fields, brands)
         contacts.write(tx, "feedback", checked)
         ids = {"feedback": {"id": checked["id"]}, "customer": {"id": customer}}
         return Done(ids, "feedback.recorded", [customer])
@@ -314,11 +315,13 @@ def mark_contacted(data: dict[str, Any], context: Context) -> Work:
     brands = context.access.brands
 
     def find(tx: ManagedTransaction) -> str:
-        found = tx.run(_ITEM_CUSTOMER, id=item["id"], type=item["type"], __brands=brands).single()
-        if found is None:
-            message = f"{item['type']} {item['id']!r} does not exist"
-            raise Refused([Problem(("input", "item"), message, ProblemCode.NOT_FOUND)])
-        return str(found["id"])
+        def owner() -> str | None:
+            found = tx.run(_ITEM_CUSTOMER, id=item["id"], type=item["type"], __brands=brands)
+            row = found.single()
+            return None if row is None else str(row["id"])
+
+        missing = f"{item['type']} {item['id']!r} does not exist"
+        return owner_of(tx, brands, owner, "item", missing)  # locked, not merged away
 
     return plan_interaction(contact, context, event="queue.item_contacted", customer=find)
 

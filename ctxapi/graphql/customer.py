@@ -294,6 +294,14 @@ class Customer(graphene.ObjectType):
         description="The customer this one was merged into (mergeCustomers), who now holds"
         " everything that was theirs; null unless this customer was merged away.",
     )
+    merges = many(
+        graphene.List(graphene.NonNull("ctxapi.graphql.identities.Merge")),
+        "MATCH ({c}:Merge) WHERE {c}.survivor = {v}.id OR {c}.merged = {v}.id",
+        order=("{c}.at", "{c}.id"),
+        required=True,
+        description="The merges this customer took part in, as survivor or merged away, newest"
+        " first, undone ones too (undoneAt): a merge's id is what unmergeCustomers takes.",
+    )
 
 
 class IdentityInput(graphene.InputObjectType):

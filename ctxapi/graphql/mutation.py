@@ -88,11 +88,10 @@ def mutation(
     description: str,
 ) -> graphene.Field:
     """A mutation field: ``input`` in, ``payload`` out, ``plan`` doing the work."""
-    operation = payload.__name__.removesuffix("Payload")
-    operation = operation[0].lower() + operation[1:]
 
     def resolve(_root: Any, info: GraphQLResolveInfo, input: Any) -> dict[str, Any]:
         context: Context = info.context
+        operation = info.field_name  # the mutation's own name, whichever payload it shares
         if not context.access.allows(scope):
             raise Forbidden(scope, context.access.name)
         data = plain(input)

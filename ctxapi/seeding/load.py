@@ -33,6 +33,7 @@ from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
 from ctxapi.store import deltas, merging, ops
 from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
+from ctxapi.store.locking import lock_all
 from ctxapi.store.ops import Op
 from ctxapi.store.references import describe, missing_references
 from ctxapi.store.tombstones import PepperError, Tombstones
@@ -352,22 +353,24 @@ def _write_work(
     of its ops does not matter)."""
 
     def work(tx: ManagedTransaction) -> Written:
-        nonlocal batch  # records of a customer merged away apply to its survivor
-        customers = sorted({item.row["customer"] for item in batch if item.row.get("customer")})
+        # The batch's customers locked first (in id order), as every API write locks its
+        # customer: an erasure or a merge commits wholly before or after this batch.
+        customers = sorted({i.row.get("customer") or "" for i in batch} - {""})
+        lock_all(tx, [i.row["id"] for i in batch] if record_type.name == "customers" else customers)
         moved = merging.survivors(tx, customers) if customers else {}
-        if moved:
-            batch = [Item(*merging.redirected(i.row, i.references, moved), i.origin, i.op)
-                     for i in batch]  # fmt: skip
-        written = [n for n, item in enumerate(batch) if item.op is not Op.DELETE]
-        found = tombstones.suppressed(tx, record_type.name, [batch[n].row for n in written])
+        # records of a customer merged away apply to its survivor (each attempt anew)
+        items = [Item(*merging.redirected(i.row, i.references, moved), i.origin, i.op)
+                 for i in batch] if moved else batch  # fmt: skip
+        written = [n for n, item in enumerate(items) if item.op is not Op.DELETE]
+        found = tombstones.suppressed(tx, record_type.name, [items[n].row for n in written])
         erased = {written[n]: why for n, why in found.items()}
         absent = missing_references(
-            tx, (ref for n, item in enumerate(batch) if n not in erased for ref in item.references)
+            tx, (ref for n, item in enumerate(items) if n not in erased for ref in item.references)
         )
-        refused = deltas.refusals(tx, record_type, [(item.op, item.row) for item in batch])
+        refused = deltas.refusals(tx, record_type, [(item.op, item.row) for item in items])
         complete: dict[Op, list[Item]] = {}
         incomplete: list[tuple[Item, Any]] = []
-        for n, item in enumerate(batch):
+        for n, item in enumerate(items):
             if n in erased:
                 continue
             reasons = [describe(ref) for ref in item.references if ref in absent]
@@ -378,13 +381,13 @@ def _write_work(
             else:
                 complete.setdefault(item.op, []).append(item)
         counts: dict[str, int] = {}
-        for op, items in complete.items():
-            result = tx.run(deltas.query(record_type, op), rows=[item.row for item in items])
+        for op, group in complete.items():
+            result = tx.run(deltas.query(record_type, op), rows=[item.row for item in group])
             for record in result:
                 counts[record["outcome"]] = counts.get(record["outcome"], 0) + record["n"]
-        if customers:  # a merge that committed while this batch waited for its lock
+        if customers:  # what a merge committed before the lock left (belt and braces)
             merging.rehome(tx, customers)
-        return counts, incomplete, [(batch[n], why) for n, why in sorted(erased.items())]
+        return counts, incomplete, [(items[n], why) for n, why in sorted(erased.items())]
 
     return work
 

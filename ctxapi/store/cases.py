@@ -18,11 +18,11 @@ from typing import LiteralString
 
 from ctxapi.model import OPEN_CASES, may_fall_due
 
-#: The case ``$id`` of customer ``c`` (bound by the caller's MATCH) updated with ``$set``
+#: The case ``$id`` of customer ``$customer`` (locked by the caller) updated with ``$set``
 #: (status, priority: only the keys given) and the owner ``$owner`` (an agent id; "" clears).
 UPDATE_CASE: LiteralString = (
     """
-MATCH (c:Customer)-[:OPENED]->(k:Case {id: $id})
+MATCH (c:Customer {id: $customer})-[:OPENED]->(k:Case {id: $id})
 WITH c, k, k.status AS before
 SET k += $set
 SET k.resolvedAt = CASE

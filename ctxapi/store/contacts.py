@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 from marshmallow import ValidationError
 from neo4j import ManagedTransaction
 
-from ctxapi.access.brands import in_brands, owns
+from ctxapi.access.brands import in_brands, of_brands, owns
 from ctxapi.store.graph import BY_NAME, Reference
 from ctxapi.store.locking import live
 from ctxapi.store.problems import Problem, ProblemCode, Refused, from_validation
@@ -36,7 +36,14 @@ _NOT_OWNED: LiteralString = (
     )
     + " } WITH ref, t WHERE NOT "
     + owns("c", "t")
-    + " RETURN ref.label AS label, ref.id AS id"
+    + " RETURN ref.label AS label, ref.id AS id, "
+    # whose it is may be said only to a key that sees that customer's brand
+    + of_brands("(t)<-[:PLACED|OPENED|HAD|GAVE]-(:Customer)", "vb1")
+    + " OR "
+    + of_brands("(t)<-[:SHIPPED_AS]-(:Order)<-[:PLACED]-(:Customer)", "vb2")
+    + " OR "
+    + of_brands("(t)-[:RETURNS]->(:Order)<-[:PLACED]-(:Customer)", "vb3")
+    + " AS visible"
 )
 
 
@@ -96,9 +103,12 @@ def check_references(
     customer: str,
     references: list[Reference],
     fields: Mapping[str, str],
+    brands: Sequence[str] | None,
 ) -> None:
     """Every reference exists, and every record named is the customer's own; ``fields`` maps
-    a referenced label to the input field that named it."""
+    a referenced label to the input field that named it. Another customer's record is
+    NOT_THE_CUSTOMERS, or NOT_FOUND when that customer is of a brand the key does not see (as
+    if it did not exist: a key learns nothing of another brand's records)."""
     problems = [
         Problem(("input", fields.get(ref[0], ref[0].lower())), describe(ref), ProblemCode.NOT_FOUND)
         for ref in sorted(missing_references(tx, references), key=str)
@@ -108,10 +118,15 @@ def check_references(
         raise Refused(problems)
     owned = [{"label": label, "id": value} for label, value in references if label in _OWNED_LABELS]
     if owned:
-        for row in tx.run(_NOT_OWNED, customer=customer, refs=owned):
+        for row in tx.run(_NOT_OWNED, customer=customer, refs=owned, __brands=brands):
             field = fields.get(row["label"], row["label"].lower())
-            message = f"{row['label'].lower()} {row['id']!r} is not customer {customer!r}'s"
-            problems.append(Problem(("input", field), message, ProblemCode.NOT_THE_CUSTOMERS))
+            what = f"{row['label'].lower()} {row['id']!r}"
+            if row["visible"]:
+                message = f"{what} is not customer {customer!r}'s"
+                problems.append(Problem(("input", field), message, ProblemCode.NOT_THE_CUSTOMERS))
+            else:
+                message = f"{what} does not exist"
+                problems.append(Problem(("input", field), message, ProblemCode.NOT_FOUND))
     if problems:
         raise Refused(problems)
 

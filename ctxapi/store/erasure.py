@@ -144,7 +144,7 @@ CALL (c) { MATCH (c)-[:OPENED|HAD|GAVE]->(x) WHERE x:Case OR x:Interaction OR x:
 """
 _CUSTOMER_GONE: LiteralString = "MATCH (c:Customer {id: $id}) DETACH DELETE c"
 _LEDGER: LiteralString = (
-    "MATCH (w:Write) WHERE $id IN w.customers AND w.requestHash <> 'erased'"
+    "MATCH (w:Write) WHERE any(c IN w.customers WHERE c IN $ids) AND w.requestHash <> 'erased'"
     " SET w.requestHash = 'erased' RETURN count(w) AS n"
 )
 
@@ -215,7 +215,7 @@ def erase(
         tx.run(_CUSTOMER_GONE, id=erasure.customer).consume()
         merges = tx.run(_MERGES, ids=[erasure.customer, *away]).single(strict=True)["n"]
         tx.run(_AWAY_GONE, ids=away).consume()
-        scrubbed = tx.run(_LEDGER, id=erasure.customer).single(strict=True)["n"]
+        scrubbed = tx.run(_LEDGER, ids=[erasure.customer, *away]).single(strict=True)["n"]
         kept = dict.fromkeys(COUNTED, 0) | {"identities": shared}
         removed = dict.fromkeys(COUNTED, 0) | {
             "identities": counts["identities"],

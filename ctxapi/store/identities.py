@@ -19,7 +19,8 @@ from ctxapi.store import contacts
 from ctxapi.store.problems import Problem, ProblemCode, Refused
 
 _UNLINK: LiteralString = """
-MATCH (i:Identity {kind: $kind, value: $value})-[l:IDENTIFIES]->(:Customer {id: $customer})
+MATCH (i:Identity {kind: $kind, value: $value})-[l:IDENTIFIES]->(c:Customer {id: $customer})
+CALL (i, c) { MATCH (c)-[:HAD]->(:Interaction)-[v:VIA]->(i) DELETE v }
 DELETE l
 WITH i
 CALL (i) { WITH i WHERE NOT EXISTS { (i)-[:IDENTIFIES]->() } DETACH DELETE i }

@@ -61,7 +61,9 @@ class Request:
     @property
     def hash(self) -> str:
         """A digest of the operation and its input (the idempotency key aside)."""
-        data = {k: v for k, v in self.input.items() if k != "idempotencyKey"}
+        data = {
+            k: v for k, v in self.input.items() if k not in ("idempotency_key", "idempotencyKey")
+        }
         canonical = orjson.dumps(
             [self.operation, data], option=orjson.OPT_SORT_KEYS, default=_jsonable
         )
@@ -144,8 +146,15 @@ def perform(db: Database, request: Request, work: Work) -> Outcome:
             return refused(error.problems)
 
 
+#: What an erasure leaves of a request's digest (ctxapi.store.erasure).
+ERASED = "erased"
+
+
 def _again(request: Request, found: Any) -> Outcome:
     """The answer to a request whose idempotency key was used before."""
+    if found["hash"] == ERASED:  # its customer was erased since: nothing to answer with
+        message = "this request's customer was erased since; nothing is there any more"
+        return Outcome(None, [Problem(("input", "idempotencyKey"), message, ProblemCode.NOT_FOUND)])
     if found["operation"] == request.operation and found["hash"] == request.hash:
         return Outcome(orjson.loads(found["result"]), replayed=True, customers=found["customers"])
     problem = Problem(

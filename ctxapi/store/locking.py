@@ -12,7 +12,7 @@ the same statement, so nothing is left behind).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import LiteralString
 
@@ -51,6 +51,17 @@ def lock(
     return found
 
 
+_LOCK_ALL: LiteralString = (
+    "UNWIND $ids AS id MATCH (c:Customer {id: id}) SET c._lock = true REMOVE c._lock"
+    " RETURN count(c) AS n"
+)
+
+
+def lock_all(tx: ManagedTransaction, ids: Iterable[str]) -> None:
+    """Write-lock the customers ``ids`` that exist, in id order (a loader's batch)."""
+    tx.run(_LOCK_ALL, ids=sorted(set(ids))).consume()
+
+
 def live(tx: ManagedTransaction, brands: Sequence[str] | None, cid: str, field: str) -> str:
     """Lock the customer ``cid`` for a write to it; Refused when there is none (NOT_FOUND) or
     it was merged into another (CONFLICT, naming the survivor)."""
@@ -62,3 +73,25 @@ def live(tx: ManagedTransaction, brands: Sequence[str] | None, cid: str, field: 
         message = f"customer {cid!r} was merged into {locked.merged_into!r}: write to that customer"
         raise Refused([Problem(("input", field), message, ProblemCode.CONFLICT)])
     return cid
+
+
+def owner_of(
+    tx: ManagedTransaction,
+    brands: Sequence[str] | None,
+    find: Callable[[], str | None],
+    field: str,
+    missing: str,
+) -> str:
+    """The customer ``find`` says owns a record (a case, a parcel …), locked. A merge that
+    committed while the lock was awaited moved the record to the survivor: asked again, it
+    answers the survivor. Refused when ``find`` finds nothing (NOT_FOUND: ``missing``)."""
+    last = ""
+    for _attempt in range(3):
+        owner = find()
+        if owner is None:
+            raise Refused([Problem(("input", field), missing, ProblemCode.NOT_FOUND)])
+        locked = lock(tx, brands, [owner]).get(owner)
+        if locked is not None and locked.merged_into is None:
+            return owner
+        last = owner
+    return live(tx, brands, last, field)  # merged again and again: refused, naming where
