@@ -241,7 +241,9 @@ def test_record_feedback_refuses_bad_input_and_writes_nothing(
 
 
 # -- markContacted ------------------------------------------------------------------------------
-def test_marking_a_late_parcel_contacted_takes_it_off_the_queue(agent: FlaskClient) -> None:
+def test_marking_a_late_parcel_contacted_takes_it_off_the_queue(
+    agent: FlaskClient, world: Database
+) -> None:
     # given: SH-B, promised 3 days ago and not delivered, is due
     def queued() -> set[tuple[str, str]]:
         edges = query(agent, QUEUE)["data"]["proactiveQueue"]["edges"]
@@ -257,6 +259,11 @@ def test_marking_a_late_parcel_contacted_takes_it_off_the_queue(agent: FlaskClie
     assert (contact["direction"], contact["channel"]) == ("OUTBOUND", "EMAIL")
     assert contact["about"] == [{"type": "SHIPMENT", "id": "SH-B"}]
     assert ("SHIPMENT", "SH-B") not in queued()
+    [ledger] = world.read(
+        "MATCH (w:Write) WHERE w.result CONTAINS $id RETURN w.operation AS op, w.event AS event",
+        {"id": contact["id"]},
+    )
+    assert (ledger["op"], ledger["event"]) == ("markContacted", "queue.item_contacted")
 
 
 def test_marking_a_case_contacted_files_the_contact_under_the_case(agent: FlaskClient) -> None:
