@@ -3,9 +3,7 @@ on the customers' locks, so nothing is lost and nothing is half merged."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from tests.api import query
 from tests.conftest import keyed
 from tests.test_identity_lifecycle import MERGE, NOW, UNMERGE, add_pair, links
 from tests.world import World, load
+from tests.writing import together
 
 RECORD = """
 mutation($input: RecordInteractionInput!) { recordInteraction(input: $input) {
@@ -48,23 +47,6 @@ def secret(settings: Settings, world: Database) -> str:
 @pytest.fixture
 def app(settings: Settings, world: Database, tmp_path: Path) -> Flask:
     return create_app(replace(settings, clock=NOW, audit_log=str(tmp_path / "audit.jsonl")))
-
-
-def together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run ``calls`` on threads released at the same moment; their results in order."""
-    start = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(n: int) -> None:
-        start.wait()
-        results[n] = calls[n]()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def send(app: Flask, secret: str, text: str, fields: dict[str, Any]) -> dict[str, Any]:

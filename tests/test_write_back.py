@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from ctxapi.config import Settings
 from ctxapi.db import Database
 from tests.api import query
 from tests.conftest import keyed
-from tests.writing import AGENT_SCOPES, NOW, build_world, client_with
+from tests.writing import AGENT_SCOPES, NOW, build_world, client_with, together
 
 
 @pytest.fixture(scope="module")
@@ -343,23 +343,6 @@ def test_every_write_is_audited_in_the_log_and_the_graph_without_personal_data(
 
 
 # -- at the same time ---------------------------------------------------------------------------
-def _together(calls: list[Any]) -> list[Any]:
-    """Run ``calls`` on threads released at the same moment; their results in order."""
-    start = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(n: int) -> None:
-        start.wait()
-        results[n] = calls[n]()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 def test_one_request_sent_eight_times_at_once_writes_once(
     app: Flask, agent: FlaskClient, world: Database
 ) -> None:
@@ -371,7 +354,7 @@ def test_one_request_sent_eight_times_at_once_writes_once(
         for _ in range(8)
     ]
     # when
-    answers = _together([lambda c=c: query(c, RECORD, input=fields) for c in clients])
+    answers = together([partial(query, c, RECORD, input=fields) for c in clients])
     # then
     payloads = [a["data"]["recordInteraction"] for a in answers]
     assert all(p["userErrors"] == [] for p in payloads), payloads
@@ -387,7 +370,7 @@ def test_agents_writing_the_same_customer_at_once_lose_nothing(
     secret = agent.environ_base["HTTP_AUTHORIZATION"].split()[1]
     before = count(world)
     # when
-    answers = _together(
+    answers = together(
         [lambda: query(keyed(app.test_client(), secret), RECORD, input=contact()) for _ in range(8)]
     )
     # then

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -56,3 +59,20 @@ def client_with(
     """A test client of ``app`` with a new key of ``scopes`` for ``brands``."""
     secret, _ = KeyStore(db).create("w-" + uuid.uuid4().hex[:10], scopes, brands)
     return keyed(app.test_client(), secret)
+
+
+def together(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``calls`` on threads released at the same moment; their results in order."""
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(n: int) -> None:
+        start.wait()
+        results[n] = calls[n]()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
