@@ -29,9 +29,11 @@ from ctxapi.liveness import Liveness
 from ctxapi.unavailable import (
     DatabaseUnavailable,
     DatabaseUnreachable,
+    InvalidBookmarks,
     PlansWarming,
     QueryTimedOut,
     count,
+    retrying_conflicts,
     unavailable_as_error,
 )
 
@@ -57,8 +59,7 @@ T = TypeVar("T")
 QUERY_LOG: ContextVar[list[float] | None] = ContextVar("ctxapi_query_log", default=None)
 #: Per request (set by the GraphQL view): its id, which tags its reads' transactions.
 REQUEST_ID: ContextVar[str] = ContextVar("ctxapi_request_id", default="-")
-#: Per request (set by the GraphQL view from the ``Ctxapi-Bookmarks`` header): bookmarks of
-#: writes made through another instance that this request's reads must see (a cluster).
+#: Per request (the ``Ctxapi-Bookmarks`` header): writes made elsewhere its reads must see.
 BOOKMARKS: ContextVar[tuple[str, ...]] = ContextVar("ctxapi_bookmarks", default=())
 #: Neo4j's own timeout is this much later than the read's: a backstop should the read's own
 #: termination (when its caller stops waiting) not reach Neo4j.
@@ -75,10 +76,6 @@ _FIND_TAGGED: LiteralString = (
     "SHOW TRANSACTIONS YIELD transactionId, metaData "
     "WHERE metaData.ctxapi = $tag RETURN transactionId AS id"
 )
-
-
-class InvalidBookmarks(ValueError):
-    """A request's bookmarks (the Ctxapi-Bookmarks header) that Neo4j does not know."""
 
 
 class Database:
@@ -214,18 +211,19 @@ class Database:
         return records
 
     def write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        """Run ``work`` in a managed write transaction (the driver may retry it: be idempotent).
-        This process's later reads see it (bookmarks); ``bookmarks()`` hands it to others."""
-        driver = self.driver
-        with (
-            unavailable_as_error(),
-            driver.session(database=self.name, bookmark_manager=self._bookmarks) as session,
-        ):
-            return session.execute_write(work)
+        """Run ``work`` in a managed write transaction (retried: be idempotent). This process's
+        later reads see it (bookmarks); ``bookmarks()`` hands it to others."""
+
+        def once() -> T:
+            with unavailable_as_error():
+                session = self.driver.session(database=self.name, bookmark_manager=self._bookmarks)
+                with session:
+                    return session.execute_write(work)
+
+        return retrying_conflicts(once)
 
     def bookmarks(self) -> list[str]:
-        """The bookmarks of this process's latest transactions: a read sent with them (the
-        ``Ctxapi-Bookmarks`` header) to another instance sees what this one wrote."""
+        """This process's latest bookmarks: another instance's reads sent them see its writes."""
         return sorted(self._bookmarks.get_bookmarks())
 
     def profile(

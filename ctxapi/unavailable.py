@@ -4,19 +4,23 @@ database is not there, stopped a query, or took too long, and what clients and l
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from neo4j.exceptions import (
     AuthError,
     DriverError,
     Neo4jError,
+    ResultFailedError,
     ServiceUnavailable,
     SessionExpired,
     TransientError,
 )
 
 log = logging.getLogger("ctxapi.db")
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -49,6 +53,30 @@ class QueryTimedOut(DatabaseUnavailable):
         return "The query took too long (" + str(self) + "); retry shortly."
 
 
+class WriteConflict(DatabaseUnavailable):
+    """A write transaction met an error Neo4j says to retry (a deadlock with a concurrent
+    write) while another of its results was read, which the driver reports as a
+    ResultFailedError and does not retry itself: ``Database.write`` runs it again."""
+
+
+#: How often a write meets a retryable error the driver does not retry before it gives up.
+WRITE_ATTEMPTS = 5
+
+
+def retrying_conflicts(once: Callable[[], T]) -> T:
+    """``once()`` again (with a short back-off) while it raises WriteConflict, a few times."""
+    for attempt in range(1, WRITE_ATTEMPTS):
+        try:
+            return once()
+        except WriteConflict:
+            time.sleep(0.05 * 2**attempt)
+    return once()
+
+
+class InvalidBookmarks(ValueError):
+    """A request's bookmarks (the Ctxapi-Bookmarks header) that Neo4j does not know."""
+
+
 # Errors that mean "the database is not there", as opposed to "this query is wrong".
 # TransientError: Neo4j's own "database unavailable" (starting, stopping, a leader switch) and
 # the other errors that a retry shortly after may not meet.
@@ -72,6 +100,13 @@ def unavailable_as_error() -> Iterator[None]:
     except _CAUGHT as error:
         if isinstance(error, Neo4jError) and not isinstance(error, UNAVAILABLE_ERRORS):
             raise
+        cause = error.__cause__
+        if isinstance(error, ResultFailedError) and isinstance(cause, Neo4jError):
+            # the driver's report of an error met while another result was read
+            if cause.is_retryable():
+                raise WriteConflict(describe(cause)) from error
+            if not isinstance(cause, UNAVAILABLE_ERRORS):
+                raise cause from error  # about the query (a constraint …): as if met directly
         log.warning("Neo4j unavailable: %s: %s", type(error).__name__, error)
         count("unavailable")
         if isinstance(error, TransientError) and error.code != _DATABASE_UNAVAILABLE:
