@@ -22,7 +22,7 @@ from ctxapi.graphql.note import Note
 from ctxapi.store import cases, contacts
 from ctxapi.store.ledger import Done, Work
 from ctxapi.store.locking import owner_of
-from ctxapi.store.problems import Problem, ProblemCode, Refused
+from ctxapi.store.problems import Problem, ProblemCode, Refused, refused
 
 WRITTEN_CASE = Written(
     "MATCH (root:Case {id: $key}) WHERE EXISTS {"
@@ -80,10 +80,6 @@ class AddNotePayload(Payload):
     customer = written(Customer, WRITTEN_CUSTOMER, resolve_written, description="Whose file.")
 
 
-def _refused(field: str, message: str, code: ProblemCode) -> Refused:
-    return Refused([Problem(("input", field), message, code)])
-
-
 def update_case(data: dict[str, Any], context: Context) -> Work:
     brands, at = context.access.brands, context.settings.now()
     changes = {name: data[name] for name in ("status", "priority") if name in data}
@@ -117,7 +113,7 @@ def add_note(data: dict[str, Any], context: Context) -> Work:
     brands, at = context.access.brands, context.settings.now()
     text = data["text"].strip()
     if not 1 <= len(text) <= MAX_NOTE:
-        raise _refused("text", f"a note is 1 to {MAX_NOTE:,} characters", ProblemCode.INVALID)
+        raise refused("text", f"a note is 1 to {MAX_NOTE:,} characters", ProblemCode.INVALID)
 
     def work(tx: ManagedTransaction) -> Done:
         customer = contacts.customer_of(tx, brands, data["customer_id"], None)

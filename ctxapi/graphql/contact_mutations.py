@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, LiteralString
 
 import graphene
+from graphene.utils.str_converters import to_camel_case
 from neo4j import ManagedTransaction
 
 from ctxapi.access.brands import in_brands
@@ -24,9 +25,9 @@ from ctxapi.graphql.customer import Customer, IdentityInput
 from ctxapi.graphql.feedback import Feedback
 from ctxapi.graphql.fields import Written, written
 from ctxapi.graphql.interaction import Interaction
+from ctxapi.graphql.lookup import IdentityInputError, identity_key
 from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.graphql.scalars import DateTime
-from ctxapi.identity import IdentityError, normalize
 from ctxapi.model import ABOUT_TYPES, RATES_TYPES
 from ctxapi.store import contacts
 from ctxapi.store.graph import BY_NAME
@@ -44,15 +45,6 @@ WRITTEN_INTERACTION = Written(
     " MATCH (cu:Customer)-[:HAD]->(root) WHERE " + in_brands("cu") + " }",
     lambda ids, _: {"key": ids["id"]},
 )
-#: The identity input's fields → the identity kinds they hold (as customerBy reads them).
-_IDENTITY_FIELDS = {
-    "email": "email",
-    "phone": "phone",
-    "handle": "social",
-    "chat": "chat",
-    "messaging": "messaging",
-    "external_id": "external",
-}
 #: Record fields → input fields, for the paths of userErrors.
 _NAMES = {"customer": "customerId", "case": "caseId", "agent": "agentId"}
 _LABEL_FIELDS = {"Case": "caseId", "Agent": "agentId", "Customer": "customerId"}
@@ -119,25 +111,11 @@ def identity_of(data: dict[str, Any], phone_region: str) -> tuple[str, str] | No
     given = data.get("identity")
     if given is None:
         return None
-    present = {k: v for k, v in given.items() if k in _IDENTITY_FIELDS}
-    if len(present) != 1:
-        names = ", ".join(_camel(k) for k in _IDENTITY_FIELDS)
-        problem = Problem(
-            ("input", "identity"), f"give exactly one of {names}", ProblemCode.INVALID
-        )
-        raise Refused([problem])
-    [(name, raw)] = present.items()
-    kind = _IDENTITY_FIELDS[name]
     try:
-        return kind, normalize(kind, raw, region=given.get("region") or phone_region)
-    except IdentityError as error:
-        path = ("input", "identity", _camel(name))
+        return identity_key(given, phone_region)
+    except IdentityInputError as error:
+        path = ("input", "identity", *([error.field] if error.field else []))
         raise Refused([Problem(path, str(error), ProblemCode.INVALID)]) from None
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def plan_interaction(
@@ -168,7 +146,7 @@ def plan_interaction(
         "duration_seconds",
     ):
         if name in data:
-            record[_camel(name)] = data[name]
+            record[to_camel_case(name)] = data[name]
     for name, field in (("agent", "agent_id"), ("case", "case_id")):
         if field in data:
             record[name] = data[field]

@@ -25,7 +25,7 @@ from ctxapi.graphql.identities import Merge
 from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.store import identities, merging
 from ctxapi.store.ledger import Done, Work
-from ctxapi.store.problems import Problem, ProblemCode, Refused
+from ctxapi.store.problems import ProblemCode, refused
 
 #: The longest ``source`` of a link and ``reason`` of a merge.
 MAX_SOURCE = 100
@@ -38,16 +38,20 @@ WRITTEN_MERGE = Written(
 )
 
 
+def _identity() -> graphene.Field:
+    return graphene.Field(
+        IdentityInput,
+        required=True,
+        description="The identifier, spelled as the agent has it; normalized like the loader's.",
+    )
+
+
 class LinkIdentityInput(graphene.InputObjectType):
     """An identifier to link to a customer, and where the link comes from."""
 
     idempotency_key = idempotency_key()
     customer_id = graphene.ID(required=True, description="The customer.")
-    identity = graphene.Field(
-        IdentityInput,
-        required=True,
-        description="The identifier, spelled as the agent has it; normalized like the loader's.",
-    )
+    identity = _identity()
     source = graphene.String(
         default_value="agent",
         description=f"Who or what vouches for the link, 1 to {MAX_SOURCE} characters;"
@@ -63,11 +67,7 @@ class UnlinkIdentityInput(graphene.InputObjectType):
 
     idempotency_key = idempotency_key()
     customer_id = graphene.ID(required=True, description="The customer.")
-    identity = graphene.Field(
-        IdentityInput,
-        required=True,
-        description="The identifier, spelled as the agent has it; normalized like the loader's.",
-    )
+    identity = _identity()
 
 
 class MergeCustomersInput(graphene.InputObjectType):
@@ -138,10 +138,10 @@ def _text(data: dict[str, Any], name: str, field: str, longest: int) -> str:
     """The input's text ``name``, trimmed; Refused when empty or too long."""
     text = str(data.get(name) or "").strip()
     if not text:
-        raise Refused([Problem(("input", field), f"give {field}", ProblemCode.REQUIRED)])
+        raise refused(field, f"give {field}", ProblemCode.REQUIRED)
     if len(text) > longest:
         message = f"{field} is at most {longest} characters"
-        raise Refused([Problem(("input", field), message, ProblemCode.INVALID)])
+        raise refused(field, message, ProblemCode.INVALID)
     return text
 
 
@@ -189,7 +189,7 @@ def merge_customers(data: dict[str, Any], context: Context) -> Work:
     survivor, merged = data["survivor_id"], data["merged_id"]
     if survivor == merged:
         message = "a customer cannot be merged into itself"
-        raise Refused([Problem(("input", "mergedId"), message, ProblemCode.CONFLICT)])
+        raise refused("mergedId", message, ProblemCode.CONFLICT)
     who = _who(context) | {"reason": _text(data, "reason", "reason", MAX_REASON)}
 
     def work(tx: ManagedTransaction) -> Done:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from graphene.utils.str_converters import to_camel_case
 
 from ctxapi.config import Settings
 from ctxapi.graphql.errors import ClientError
@@ -30,20 +33,38 @@ def lucene_query(text: str) -> str:
     return " AND ".join(word + "*" for word in words)
 
 
-def by_identity(arguments: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """``customerBy``'s identity input → the normalized (kind, value) it looks up."""
-    identity = arguments["identity"]
+class IdentityInputError(ValueError):
+    """An ``IdentityInput`` that names no single identifier, or one that does not normalize;
+    ``field`` is the input field at fault (None: the input as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def identity_key(identity: Mapping[str, Any], phone_region: str) -> tuple[str, str]:
+    """An ``IdentityInput`` (snake_case keys) → the normalized (kind, value) it names, as the
+    loader normalizes it; IdentityInputError when it names none, several, or a bad one."""
     given = {k: v for k, v in identity.items() if v is not None and k in _INPUT_KINDS}
     if len(given) != 1:
-        raise ClientError("give exactly one of " + ", ".join(_to_camel(k) for k in _INPUT_KINDS))
+        raise IdentityInputError(
+            "give exactly one of " + ", ".join(map(to_camel_case, _INPUT_KINDS))
+        )
     [(field, value)] = given.items()
     kind = _INPUT_KINDS[field]
-    region = identity.get("region") or settings.phone_region
     try:
-        normalized = normalize(kind, value, region=region)
+        return kind.value, normalize(kind, value, region=identity.get("region") or phone_region)
     except IdentityError as error:
-        raise ClientError(f"{_to_camel(field)}: {error}") from None
-    return {"key": normalized, "kind": kind.value}
+        raise IdentityInputError(str(error), to_camel_case(field)) from None
+
+
+def by_identity(arguments: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """``customerBy``'s identity input → the normalized (kind, value) it looks up."""
+    try:
+        kind, key = identity_key(arguments["identity"], settings.phone_region)
+    except IdentityInputError as error:
+        raise ClientError(f"{error.field}: {error}" if error.field else str(error)) from None
+    return {"key": key, "kind": kind}
 
 
 def search(arguments: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -67,8 +88,3 @@ def _exactly(kind: IdentityKind, text: str, settings: Settings) -> str | None:
         return normalize(kind, text, region=settings.phone_region)
     except IdentityError:
         return None
-
-
-def _to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -385,8 +385,6 @@ def _write_work(
             result = tx.run(deltas.query(record_type, op), rows=[item.row for item in group])
             for record in result:
                 counts[record["outcome"]] = counts.get(record["outcome"], 0) + record["n"]
-        if customers:  # what a merge committed before the lock left (belt and braces)
-            merging.rehome(tx, customers)
         return counts, incomplete, [(items[n], why) for n, why in sorted(erased.items())]
 
     return work

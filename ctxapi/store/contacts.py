@@ -19,7 +19,7 @@ from neo4j import ManagedTransaction
 from ctxapi.access.brands import in_brands, of_brands, owns
 from ctxapi.store.graph import BY_NAME, Reference
 from ctxapi.store.locking import live
-from ctxapi.store.problems import Problem, ProblemCode, Refused, from_validation
+from ctxapi.store.problems import Problem, ProblemCode, Refused, from_validation, refused
 from ctxapi.store.references import describe, missing_references
 
 _BY_IDENTITY: LiteralString = (
@@ -84,17 +84,17 @@ def customer_of(
         return live(tx, brands, customer, field)
     if identity is None:
         message = f"name the customer: give {field} or identity"
-        raise Refused([Problem(("input", field), message, ProblemCode.REQUIRED)])
+        raise refused(field, message, ProblemCode.REQUIRED)
     kind, value = identity
     found = [r["id"] for r in tx.run(_BY_IDENTITY, kind=kind, value=value, __brands=brands)]
     if not found:
         message = f"no customer has this {kind}; give {field}"
-        raise Refused([Problem(("input", "identity"), message, ProblemCode.NOT_FOUND)])
+        raise refused("identity", message, ProblemCode.NOT_FOUND)
     if len(found) > 1:
         listed = ", ".join(found[:10]) + (" …" if len(found) > 10 else "")
         message = f"this {kind} identifies {len(found)} customers ({listed}); ask who is speaking"
         message += f" and give {field}"
-        raise Refused([Problem(("input", "identity"), message, ProblemCode.AMBIGUOUS_IDENTITY)])
+        raise refused("identity", message, ProblemCode.AMBIGUOUS_IDENTITY)
     return live(tx, brands, str(found[0]), "identity")
 
 

@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 from neo4j import ManagedTransaction
 
 from ctxapi.store import contacts
-from ctxapi.store.problems import Problem, ProblemCode, Refused
+from ctxapi.store.problems import ProblemCode, refused
 
 _UNLINK: LiteralString = """
 MATCH (i:Identity {kind: $kind, value: $value})-[l:IDENTIFIES]->(c:Customer {id: $customer})
@@ -60,5 +60,5 @@ def unlink(
     found = tx.run(_UNLINK, kind=kind, value=value, customer=cid).single(strict=True)
     if not found["unlinked"]:
         message = f"customer {cid!r} has no such {kind} linked"
-        raise Refused([Problem(("input", "identity"), message, ProblemCode.NOT_FOUND)])
+        raise refused("identity", message, ProblemCode.NOT_FOUND)
     return cid

@@ -19,7 +19,7 @@ from typing import LiteralString
 from neo4j import ManagedTransaction
 
 from ctxapi.access.brands import in_brands
-from ctxapi.store.problems import Problem, ProblemCode, Refused
+from ctxapi.store.problems import ProblemCode, refused
 
 _LOCK: LiteralString = (
     "MATCH (c:Customer {id: $id}) WHERE " + in_brands("c") + " SET c._lock = true REMOVE c._lock"
@@ -68,10 +68,10 @@ def live(tx: ManagedTransaction, brands: Sequence[str] | None, cid: str, field: 
     locked = lock(tx, brands, [cid]).get(cid)
     if locked is None:
         message = f"customer {cid!r} does not exist"
-        raise Refused([Problem(("input", field), message, ProblemCode.NOT_FOUND)])
+        raise refused(field, message, ProblemCode.NOT_FOUND)
     if locked.merged_into is not None:
         message = f"customer {cid!r} was merged into {locked.merged_into!r}: write to that customer"
-        raise Refused([Problem(("input", field), message, ProblemCode.CONFLICT)])
+        raise refused(field, message, ProblemCode.CONFLICT)
     return cid
 
 
@@ -89,7 +89,7 @@ def owner_of(
     for _attempt in range(3):
         owner = find()
         if owner is None:
-            raise Refused([Problem(("input", field), missing, ProblemCode.NOT_FOUND)])
+            raise refused(field, missing, ProblemCode.NOT_FOUND)
         locked = lock(tx, brands, [owner]).get(owner)
         if locked is not None and locked.merged_into is None:
             return owner

@@ -33,7 +33,7 @@ from neo4j import ManagedTransaction
 from ctxapi.access.brands import in_brands
 from ctxapi.store.graph import QUEUE_TIERS
 from ctxapi.store.locking import lock
-from ctxapi.store.problems import Problem, ProblemCode, Refused
+from ctxapi.store.problems import ProblemCode, refused
 
 #: Links that never move: the customer's brand and the records of merges.
 FIXED_TYPES = ["OF_BRAND", "MERGED_INTO", "MOVED"]
@@ -124,10 +124,6 @@ SET g.undoneAt = datetime($at), g.undoneByKeyId = $keyId, g.undoneByKeyName = $k
 """
 
 
-def _refused(field: str, message: str, code: ProblemCode) -> Refused:
-    return Refused([Problem(("input", field), message, code)])
-
-
 def merge(
     tx: ManagedTransaction,
     brands: Sequence[str] | None,
@@ -139,18 +135,18 @@ def merge(
     ``reason``, ``keyId``, ``keyName``, ``requestId`` and ``at`` (ISO text). Refused: either
     customer missing (NOT_FOUND) or merged away, or their brands differ (CONFLICT)."""
     if survivor == merged:
-        raise _refused("mergedId", "a customer cannot be merged into itself", ProblemCode.CONFLICT)
+        raise refused("mergedId", "a customer cannot be merged into itself", ProblemCode.CONFLICT)
     locked = lock(tx, brands, [survivor, merged])
     for cid, field in ((survivor, "survivorId"), (merged, "mergedId")):
         state = locked.get(cid)
         if state is None:
-            raise _refused(field, f"customer {cid!r} does not exist", ProblemCode.NOT_FOUND)
+            raise refused(field, f"customer {cid!r} does not exist", ProblemCode.NOT_FOUND)
         if state.merged_into is not None:
             message = f"customer {cid!r} was merged into {state.merged_into!r} already"
-            raise _refused(field, message, ProblemCode.CONFLICT)
+            raise refused(field, message, ProblemCode.CONFLICT)
     if locked[survivor].brand != locked[merged].brand:
         message = f"customers {survivor!r} and {merged!r} are of different brands"
-        raise _refused("mergedId", message, ProblemCode.CONFLICT)
+        raise refused("mergedId", message, ProblemCode.CONFLICT)
     props = tx.run(_PROPERTIES, id=merged).single(strict=True)["props"]
     merge_id = "mrg-" + uuid.uuid4().hex
     ids = {"id": merge_id, "survivor": survivor, "merged": merged}
@@ -169,20 +165,20 @@ def unmerge(
     undo that merge first)."""
     found = tx.run(_FIND, id=merge_id, __brands=brands).single()
     if found is None:
-        raise _refused("mergeId", f"merge {merge_id!r} does not exist", ProblemCode.NOT_FOUND)
+        raise refused("mergeId", f"merge {merge_id!r} does not exist", ProblemCode.NOT_FOUND)
     survivor, merged = found["survivor"], found["merged"]
     locked = lock(tx, None, [survivor, merged])
     gone = [cid for cid in (survivor, merged) if cid not in locked]
     if gone:
         message = f"customer {gone[0]!r} of merge {merge_id!r} no longer exists"
-        raise _refused("mergeId", message, ProblemCode.CONFLICT)
+        raise refused("mergeId", message, ProblemCode.CONFLICT)
     if tx.run(_STATE, id=merge_id).single(strict=True)["undone"]:
         message = f"merge {merge_id!r} was undone already"
-        raise _refused("mergeId", message, ProblemCode.CONFLICT)
+        raise refused("mergeId", message, ProblemCode.CONFLICT)
     later = locked[survivor].merged_into
     if later is not None:
         message = f"customer {survivor!r} was merged into {later!r} since: undo that merge first"
-        raise _refused("mergeId", message, ProblemCode.CONFLICT)
+        raise refused("mergeId", message, ProblemCode.CONFLICT)
     for query in (_BACK_OUT, _BACK_IN):
         tx.run(query, id=merge_id).consume()
     tx.run(_UNDONE, id=merge_id, **who).consume()
@@ -210,30 +206,6 @@ _SURVIVORS: LiteralString = (
     "UNWIND $ids AS id MATCH (:Customer:Merged {id: id})-[:MERGED_INTO*1..]->(s:Customer)"
     " WHERE NOT s:Merged RETURN id, s.id AS survivor"
 )
-# What a write attached to a customer merged away while it waited for the lock (the merge
-# committed first) moves to the survivor, like the merge moved the rest (not recorded in the
-# Merge: it came after it).
-_REHOME: LiteralString = (
-    """
-UNWIND $ids AS id
-MATCH (m:Customer:Merged {id: id})-[:MERGED_INTO*1..]->(n:Customer) WHERE NOT n:Merged
-CALL (m, n) {
-  MATCH (m)-[r:PLACED|OPENED|HAD|GAVE|LIVES_AT|HAS_NOTE]->(t)
-  CALL (n, r, t) { CREATE (n)-[x:$(type(r))]->(t) SET x = properties(r) }
-  DELETE r
-}
-CALL (m, n) {
-  MATCH (m)<-[r:IDENTIFIES]-(i:Identity)
-  CALL (n, r, i) {
-    WITH * WHERE NOT EXISTS { (n)<-[:IDENTIFIES]-(i) }
-    CREATE (n)<-[x:IDENTIFIES]-(i) SET x = properties(r)
-  }
-  DELETE r
-}
-WITH DISTINCT n"""
-    + QUEUE_TIERS
-    + "RETURN count(n) AS n"
-)
 
 
 def survivors(tx: ManagedTransaction, ids: Sequence[str]) -> dict[str, str]:
@@ -256,9 +228,3 @@ def redirected(
         for label, value in references
     ]
     return row | {"customer": survivor}, refs
-
-
-def rehome(tx: ManagedTransaction, ids: Sequence[str]) -> None:
-    """Move to its survivor what this transaction attached to a customer of ``ids`` that a
-    merge committed meanwhile took away (the write waited for the merge's lock)."""
-    tx.run(_REHOME, ids=list(ids)).consume()

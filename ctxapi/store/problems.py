@@ -70,6 +70,11 @@ class Refused(Exception):
         self.problems = problems
 
 
+def refused(field: str, message: str, code: ProblemCode) -> Refused:
+    """Refused for one problem of one input field (``["input", field]``)."""
+    return Refused([Problem(("input", field), message, code)])
+
+
 def from_validation(
     messages: Mapping[str, Any], prefix: tuple[str, ...], names: Mapping[str, str]
 ) -> list[Problem]:
