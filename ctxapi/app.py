@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ctxapi import browsers, http, metrics
+from ctxapi import browsers, desk, http, metrics
 from ctxapi.access.audit import AuditLog
 from ctxapi.access.guard import Authenticator
 from ctxapi.access.keys import KeyStore
@@ -49,6 +49,7 @@ def create_app(
         methods=["GET", "POST"],
     )
     graphiql.init_app(app)
+    desk.init_app(app, settings)
     app.register_blueprint(health)
     metrics.init_app(app)
     return app

@@ -17,6 +17,7 @@ from ctxapi.access.commands import audit, keys
 from ctxapi.commandline import settings as _settings
 from ctxapi.erasure_command import erase
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
+from ctxapi.seeding.shift import demo_distance
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -412,8 +413,9 @@ def run(port: int | None) -> None:
         if ran:
             click.echo(f"Graph schema: applied {', '.join(ran)}.")
         if empty:
+            shift = demo_distance(settings.now())  # the stories made current
             click.echo(f"The graph is empty: loading the demo data from {DEMO_DIR} ...")
-            _load(settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl")
+            _load(settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl", shift=shift)
         with _clear_errors():
             settings = with_development_key(settings, DEMO_BRAND)
         _serve(settings, settings.host, port or settings.port, settings.workers, settings.threads)

@@ -62,6 +62,13 @@ class Settings:
     # page may), and the names a request's Host may give (DNS rebinding; "*": any, unsafe).
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    # The desktop (ctxapi.desk): the origins whose pages may frame /card and /queue (none:
+    # only ctxapi's own); live updates: how often a process polls for changes, how long one
+    # stream lasts before the page reconnects, how many a process follows (each holds a thread).
+    frame_ancestors: tuple[str, ...] = ()
+    live_poll_seconds: float = 0.5
+    live_stream_seconds: float = 300.0
+    live_max_streams: int = 4
 
     phone_region: str = "US"
     max_record_bytes: int = 1_000_000  # `seed load`: a longer line is a reject
@@ -173,6 +180,10 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_WORKER_TIMEOUT": ("worker_timeout", int),
     "CTXAPI_CORS_ORIGINS": ("cors_origins", origins_from),
     "CTXAPI_ALLOWED_HOSTS": ("allowed_hosts", hosts_from),
+    "CTXAPI_FRAME_ANCESTORS": ("frame_ancestors", origins_from),
+    "CTXAPI_LIVE_POLL_SECONDS": ("live_poll_seconds", float),
+    "CTXAPI_LIVE_STREAM_SECONDS": ("live_stream_seconds", float),
+    "CTXAPI_LIVE_MAX_STREAMS": ("live_max_streams", int),
     "CTXAPI_PHONE_REGION": ("phone_region", str),
     "CTXAPI_MAX_RECORD_BYTES": ("max_record_bytes", int),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),

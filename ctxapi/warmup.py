@@ -40,6 +40,7 @@ COMMITTED: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("proactive_queue", "proactive_queue.graphql", {"after": None}),
     ("proactive_customers", "proactive_customers.graphql", {"after": None}),
     ("search_customers", "search_customers.graphql", {"query": "warm-up@ctxapi.invalid"}),
+    ("card", "card.graphql", {"id": "warm-up"}),
 )
 
 

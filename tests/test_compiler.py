@@ -37,6 +37,7 @@ COMMITTED: dict[str, tuple[str, dict[str, Any]]] = {
     "proactive_queue": ("proactive_queue.graphql", {"after": None}),
     "proactive_customers": ("proactive_customers.graphql", {"after": None}),
     "search_customers": ("search_customers.graphql", {"query": "sofia marq"}),
+    "card": ("card.graphql", {"id": "C-1001"}),
 }
 
 

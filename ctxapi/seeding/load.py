@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +32,7 @@ from neo4j.exceptions import ConstraintError, Neo4jError
 
 from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
+from ctxapi.seeding.shift import shifted
 from ctxapi.store import deltas, merging, ops
 from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
 from ctxapi.store.locking import lock_all
@@ -204,8 +206,10 @@ class Loader:
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         progress: Callable[[Path, int], Progress] | None = None,
         pepper: str | None = None,
+        shift: timedelta | None = None,
     ) -> None:
         self.db = db
+        self.shift = shift  # every time moved by this (ctxapi.seeding.shift)
         self.rejects = rejects
         self.batch_size = batch_size
         self.phone_region = phone_region
@@ -253,6 +257,7 @@ class Loader:
                 if data is not None:
                     try:
                         op, record = ops.validate(record_type, schema, data)
+                        record = shifted(record, self.shift) if self.shift else record
                     except ValidationError as error:
                         errors = error.messages
                 if errors is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -45,10 +46,12 @@ def load_files(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     summary_json: Path | None = None,
     metrics_file: Path | None = None,
+    shift: timedelta | None = None,
 ) -> Summary:
     """Load with progress bars; show the summary (also of a load that stopped, then re-raised).
 
-    ``metrics_file``: keep the counts there as a Prometheus textfile (``seeding.textfile``)."""
+    ``metrics_file``: keep the counts there as a Prometheus textfile (``seeding.textfile``);
+    ``shift``: move every time by it (``seeding.shift``: the demo, made current)."""
     if max_record_bytes < 1:
         raise LoadError(
             "the record size limit (--max-record-bytes, CTXAPI_MAX_RECORD_BYTES) is "
@@ -68,6 +71,7 @@ def load_files(
                 max_record_bytes=max_record_bytes,
                 progress=bars,
                 pepper=settings.pepper(),
+                shift=shift,
             )
             with _metrics_file(metrics_file, loader.summary):
                 summary = loader.load(files)

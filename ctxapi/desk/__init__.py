@@ -1,0 +1,18 @@
+"""The agent's desktop: the customer card (``/card``), the proactive queue (``/queue``) and
+their live updates (``/events``), served by the app. docs/desktop.md is the reference.
+
+The pages are shells with no data in them: their script asks ``/graphql`` with the agent's API
+key (given by the embedding desktop, see ``pages``), so a page reads exactly what its key may.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ctxapi.config import Settings
+from ctxapi.desk import pages
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Register the pages, their assets and the live-update stream on ``app``."""
+    app.register_blueprint(pages.blueprint(settings))
