@@ -42,7 +42,7 @@ BATCH = 10
 ANSWER_BYTES = 65536
 
 _CANDIDATES: LiteralString = """
-MATCH (d:Delivery {state: 'pending'}) WHERE d.due <= $now AND coalesce(d.leaseUntil, 0.0) <= $now
+MATCH (d:Delivery {state: 'pending'}) WHERE d.due <= $dueBy AND coalesce(d.leaseUntil, 0.0) <= $now
 WITH d ORDER BY d.due, d.id LIMIT $batch
 SET d._lock = true REMOVE d._lock
 RETURN d.id AS id
@@ -109,15 +109,22 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-def claim(db: Database, settings: Settings, *, now: float | None = None) -> list[Claimed]:
-    """Lease up to ``BATCH`` deliveries due now to this dispatcher."""
+def claim(
+    db: Database, settings: Settings, *, due_by: float | None = None, now: float | None = None
+) -> list[Claimed]:
+    """Lease up to ``BATCH`` deliveries due by ``due_by`` (default: now) to this dispatcher."""
     moment = time.time() if now is None else now
     token = uuid.uuid4().hex
     per_send = settings.webhook_connect_timeout + settings.webhook_read_timeout + 1
     until = moment + BATCH * per_send + 30
 
     def work(tx: ManagedTransaction) -> list[Any]:
-        found = [row["id"] for row in tx.run(_CANDIDATES, now=moment, batch=BATCH)]
+        found = [
+            row["id"]
+            for row in tx.run(
+                _CANDIDATES, now=moment, dueBy=moment if due_by is None else due_by, batch=BATCH
+            )
+        ]
         if not found:
             return []
         rows = tx.run(_CLAIM, ids=found, now=moment, until=until, claim=token)

@@ -36,11 +36,13 @@ class Dispatcher:
         self.settings = settings
 
     def deliver(self) -> Counter[str]:
-        """Send every delivery due now, a batch at a time (each batch's requests at once);
-        the outcomes counted: delivered, pending (to try again), dead, lost."""
+        """Send every delivery due now (not the retries this round schedules), a batch at a
+        time, each batch's requests at once; the outcomes counted: delivered, pending (to try
+        again), dead, lost."""
         outcomes: Counter[str] = Counter()
+        start = time.time()
         with ThreadPoolExecutor(delivery.BATCH, thread_name_prefix="webhook") as pool:
-            while claimed := delivery.claim(self.db, self.settings):
+            while claimed := delivery.claim(self.db, self.settings, due_by=start):
                 answers = pool.map(lambda one: delivery.post(one, self.settings), claimed)
                 for one, answer in zip(claimed, answers, strict=True):
                     outcomes[delivery.settle(self.db, self.settings, one, answer)] += 1
