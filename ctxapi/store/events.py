@@ -54,10 +54,11 @@ def parse_events(text: str) -> list[Event]:
     """Comma-separated event names as ``Event``s (ValueError names the unknown ones)."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in Event._value2member_map_]
-    if unknown or not names:
-        valid = ", ".join(event.value for event in Event)
-        shown = ", ".join(unknown) if unknown else "none"
-        raise ValueError(f"unknown event(s): {shown}; valid events: {valid}")
+    valid = ", ".join(event.value for event in Event)
+    if unknown:
+        raise ValueError(f"unknown event(s): {', '.join(unknown)}; valid events: {valid}")
+    if not names:
+        raise ValueError(f"give at least one event; valid events: {valid}")
     return list(dict.fromkeys(Event(name) for name in names))
 
 
