@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
@@ -11,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ctxapi import create_app
 from ctxapi.cli import cli
 from ctxapi.config import Settings
 from ctxapi.db import Database
@@ -18,9 +24,10 @@ from ctxapi.store.events import Event, parse_events
 from ctxapi.webhooks import signing
 from ctxapi.webhooks.dispatcher import Dispatcher
 from ctxapi.webhooks.registry import Registry
+from tests.api import data
 from tests.conftest import clear_graph, neo4j_env
 from tests.receiver import FAST, Receiver, subscribe
-from tests.writing import NOW, build_world, together
+from tests.writing import AGENT_SCOPES, NOW, build_world, client_with, together
 
 PEPPER = "pepper-for-the-webhook-tests-" + "5" * 32
 
@@ -201,3 +208,50 @@ def test_an_erasure_from_the_shell_is_announced_to_the_customers_brand(
         assert b"DSR-9" not in got.body
     finally:
         receiver.down()
+
+
+# -- the dispatcher as a service ---------------------------------------------------------------
+def test_the_deliver_command_sends_events_as_they_are_written_until_sigterm(
+    world: Database, hooks: Registry, fast: Settings, env: dict[str, str]
+) -> None:
+    # given: a dispatcher running, looking every 0.1 s
+    receiver = Receiver().up()
+    subscribe(hooks, receiver)
+    command = [str(Path(sys.executable).with_name("ctxapi")), "webhooks", "deliver"]
+    service = subprocess.Popen(
+        command,
+        env=os.environ | env | {"CTXAPI_WEBHOOK_POLL": "0.1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        agent = client_with(create_app(fast), world, AGENT_SCOPES, ["b"])
+        # when
+        written = data(agent, RECORD, input={"idempotencyKey": uuid.uuid4().hex,
+                       "customerId": "C-A", "channel": "CHAT", "direction": "INBOUND",
+                       "summary": "Where is my parcel?"})  # fmt: skip
+        [got] = receiver.wait_for(1, timeout=30)
+        service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=30)
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+        receiver.down()
+    # then
+    assert got.signed
+    interaction = written["recordInteraction"]["interaction"]["id"]
+    assert got.payload["data"]["interaction"]["id"] == interaction
+    assert service.returncode == 0, output
+    assert "127.0.0.1" in output
+    assert "Where is my parcel" not in output
+    assert receiver.secret not in output
+    assert "/hooks/ctxapi" not in output
+
+
+RECORD = """
+mutation Record($input: RecordInteractionInput!) {
+  recordInteraction(input: $input) { interaction { id } userErrors { code } }
+}
+"""
