@@ -18,6 +18,7 @@ from ctxapi.commandline import settings as _settings
 from ctxapi.erasure_command import erase
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
 from ctxapi.seeding.shift import demo_distance
+from ctxapi.webhooks.commands import dispatching, webhooks
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -393,7 +394,8 @@ _ANY_CUSTOMER = "MATCH (c:Customer) RETURN c.id LIMIT 1"
 @click.option("--port", type=int, default=None, help="Port [PORT, default 8000].")
 def run(port: int | None) -> None:
     """Everything `make run` does: start Neo4j, apply the schema, load the demo data into an
-    empty graph, serve; Ctrl-C stops it all."""
+    empty graph, serve, with a webhook dispatcher (`ctxapi webhooks deliver`) beside the
+    server; Ctrl-C stops it all."""
     from ctxapi.access.commands import with_development_key
     from ctxapi.db import Database
     from ctxapi.migrations import apply
@@ -418,7 +420,10 @@ def run(port: int | None) -> None:
             _load(settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl", shift=shift)
         with _clear_errors():
             settings = with_development_key(settings, DEMO_BRAND)
-        _serve(settings, settings.host, port or settings.port, settings.workers, settings.threads)
+        with dispatching():
+            _serve(
+                settings, settings.host, port or settings.port, settings.workers, settings.threads
+            )
     finally:
         if started and local is not None:
             local.stop()
@@ -427,6 +432,7 @@ def run(port: int | None) -> None:
 cli.add_command(keys)
 cli.add_command(audit)
 cli.add_command(erase)
+cli.add_command(webhooks)
 
 
 def register(app: Flask) -> None:

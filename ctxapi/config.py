@@ -91,6 +91,19 @@ class Settings:
     # customer's orders, contacts and feedback stay, de-identified, for aggregates.
     erasure_pepper: str = field(default="", repr=False)
     erasure_keep_aggregates: bool = True
+    # Webhooks (docs/webhooks.md): a failed delivery is tried again after about
+    # webhook_backoff * 2^(attempt-1) seconds (at most webhook_max_backoff, with jitter), and
+    # after webhook_max_attempts it is a dead letter; a receiver gets webhook_connect_timeout
+    # to accept the connection and webhook_read_timeout to answer. Dispatchers look for new
+    # deliveries every webhook_poll seconds and for queue items fallen due every
+    # webhook_due_scan seconds.
+    webhook_backoff: float = 30.0
+    webhook_max_backoff: float = 21600.0
+    webhook_max_attempts: int = 12
+    webhook_connect_timeout: float = 3.0
+    webhook_read_timeout: float = 10.0
+    webhook_poll: float = 1.0
+    webhook_due_scan: float = 60.0
 
     @property
     def production(self) -> bool:
@@ -199,6 +212,16 @@ _ENV: dict[str, tuple[str, Any]] = {
     ),
     "CTXAPI_ERASURE_PEPPER": ("erasure_pepper", lambda value: _pepper(value)),
     "CTXAPI_ERASURE_KEEP_AGGREGATES": ("erasure_keep_aggregates", lambda value: _switch(value)),
+    "CTXAPI_WEBHOOK_BACKOFF": ("webhook_backoff", lambda value: _positive(float(value))),
+    "CTXAPI_WEBHOOK_MAX_BACKOFF": ("webhook_max_backoff", lambda value: _positive(float(value))),
+    "CTXAPI_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", lambda value: _positive(int(value))),
+    "CTXAPI_WEBHOOK_CONNECT_TIMEOUT": (
+        "webhook_connect_timeout",
+        lambda value: _positive(float(value)),
+    ),
+    "CTXAPI_WEBHOOK_READ_TIMEOUT": ("webhook_read_timeout", lambda value: _positive(float(value))),
+    "CTXAPI_WEBHOOK_POLL": ("webhook_poll", lambda value: _positive(float(value))),
+    "CTXAPI_WEBHOOK_DUE_SCAN": ("webhook_due_scan", lambda value: _positive(float(value))),
 }
 
 #: Settings whose values an error message must not repeat.
@@ -210,6 +233,12 @@ MIN_PEPPER = 32
 def _pepper(value: str) -> str:
     if len(value) < MIN_PEPPER:
         raise ValueError(f"give at least {MIN_PEPPER} random characters (openssl rand -hex 32)")
+    return value
+
+
+def _positive(value: Any) -> Any:
+    if value <= 0:
+        raise ValueError("give a number above 0")
     return value
 
 

@@ -648,4 +648,4 @@ def test_every_identity_write_is_audited_in_the_log_and_the_graph(
         "MATCH (w:Write) WHERE w.id ENDS WITH $key RETURN w.event AS event, w.customers AS c",
         {"key": "/" + fields["idempotencyKey"]},
     )
-    assert (ledger["event"], ledger["c"]) == ("customers.merged", ["M5", "S5"])
+    assert (ledger["event"], ledger["c"]) == ("customer.merged", ["M5", "S5"])

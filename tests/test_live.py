@@ -55,7 +55,7 @@ def record(client: FlaskClient, customer: str, summary: str, key: str) -> None:
     assert body["data"]["recordInteraction"]["userErrors"] == [], body
 
 
-def events(chunks: Iterator[bytes], count: int) -> list[tuple[str, Any]]:
+def events(chunks: Iterator[Any], count: int) -> list[tuple[str, Any]]:
     """The next ``count`` events of a stream (comments skipped), as (name, data)."""
     found: list[tuple[str, Any]] = []
     for chunk in chunks:
@@ -77,7 +77,7 @@ def test_a_cards_stream_tells_of_its_customers_change_with_ids_only(
     response = agent.get("/events?customer=C-A", buffered=False)
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
-    chunks = iter(response.response)
+    chunks: Iterator[Any] = iter(response.response)
     assert events(chunks, 1) == [("ready", {})]
     # when a contact is recorded for C-B, then for C-A, by another agent
     other = client_with(app, world, AGENT_SCOPES, ["b"])

@@ -20,6 +20,7 @@ from ctxapi.graphql.interaction import Case
 from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.graphql.note import Note
 from ctxapi.store import cases, contacts
+from ctxapi.store.events import Event
 from ctxapi.store.ledger import Done, Work
 from ctxapi.store.locking import owner_of
 from ctxapi.store.problems import Problem, ProblemCode, Refused, refused
@@ -104,7 +105,7 @@ def update_case(data: dict[str, Any], context: Context) -> Work:
             at=at,
         ).single(strict=True)  # fmt: skip
         ids = {"case": {"id": data["case_id"]}, "customer": {"id": row["customer"]}}
-        return Done(ids, "case.updated", [row["customer"]])
+        return Done(ids, Event.CASE_UPDATED, [row["customer"]])
 
     return work
 
@@ -128,7 +129,9 @@ def add_note(data: dict[str, Any], context: Context) -> Work:
         note = "ctx-" + uuid.uuid4().hex
         tx.run(cases.WRITE_NOTE, customer=customer, id=note, text=text, at=at,
                agent=data.get("agent_id"), case=data.get("case_id")).consume()  # fmt: skip
-        return Done({"note": {"id": note}, "customer": {"id": customer}}, "note.added", [customer])
+        return Done(
+            {"note": {"id": note}, "customer": {"id": customer}}, Event.NOTE_ADDED, [customer]
+        )
 
     return work
 

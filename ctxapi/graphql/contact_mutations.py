@@ -30,6 +30,7 @@ from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.graphql.scalars import DateTime
 from ctxapi.model import ABOUT_TYPES, RATES_TYPES
 from ctxapi.store import contacts
+from ctxapi.store.events import Event
 from ctxapi.store.graph import BY_NAME
 from ctxapi.store.ledger import Done, Work
 from ctxapi.store.locking import owner_of
@@ -122,7 +123,7 @@ def plan_interaction(
     data: dict[str, Any],
     context: Context,
     *,
-    event: str,
+    event: Event,
     customer: Callable[[ManagedTransaction], str] | None = None,
 ) -> Work:
     """The work of recording one contact (also ``markContacted``'s, whose ``customer`` finds
@@ -189,7 +190,7 @@ def _link(
 
 
 def record_interaction(data: dict[str, Any], context: Context) -> Work:
-    return plan_interaction(data, context, event="interaction.recorded")
+    return plan_interaction(data, context, event=Event.INTERACTION_RECORDED)
 
 
 WRITTEN_FEEDBACK = Written(
@@ -258,7 +259,7 @@ def record_feedback(data: dict[str, Any], context: Context) -> Work:
         contacts.check_references(tx, customer, kind.references(checked), fields, brands)
         contacts.write(tx, "feedback", checked)
         ids = {"feedback": {"id": checked["id"]}, "customer": {"id": customer}}
-        return Done(ids, "feedback.recorded", [customer])
+        return Done(ids, Event.FEEDBACK_RECORDED, [customer])
 
     return work
 
@@ -301,7 +302,7 @@ def mark_contacted(data: dict[str, Any], context: Context) -> Work:
         missing = f"{item['type']} {item['id']!r} does not exist"
         return owner_of(tx, brands, owner, "item", missing)  # locked, not merged away
 
-    return plan_interaction(contact, context, event="queue.item_contacted", customer=find)
+    return plan_interaction(contact, context, event=Event.QUEUE_ITEM_CONTACTED, customer=find)
 
 
 class ContactMutations(graphene.ObjectType):

@@ -24,6 +24,7 @@ from ctxapi.graphql.fields import Written, written
 from ctxapi.graphql.identities import Merge
 from ctxapi.graphql.mutation import Payload, idempotency_key, mutation
 from ctxapi.store import identities, merging
+from ctxapi.store.events import Event
 from ctxapi.store.ledger import Done, Work
 from ctxapi.store.problems import ProblemCode, refused
 
@@ -160,7 +161,7 @@ def link_identity(data: dict[str, Any], context: Context) -> Work:
         cid = identities.link(
             tx, brands, data["customer_id"], identity, provenance, phone_region=region
         )
-        return Done({"customer": {"id": cid}}, "identity.linked", [cid])
+        return Done({"customer": {"id": cid}}, Event.IDENTITY_LINKED, [cid])
 
     return work
 
@@ -171,7 +172,7 @@ def unlink_identity(data: dict[str, Any], context: Context) -> Work:
 
     def work(tx: ManagedTransaction) -> Done:
         cid = identities.unlink(tx, context.access.brands, data["customer_id"], identity)
-        return Done({"customer": {"id": cid}}, "identity.unlinked", [cid])
+        return Done({"customer": {"id": cid}}, Event.IDENTITY_UNLINKED, [cid])
 
     return work
 
@@ -195,7 +196,7 @@ def merge_customers(data: dict[str, Any], context: Context) -> Work:
     def work(tx: ManagedTransaction) -> Done:
         merge_id = merging.merge(tx, context.access.brands, survivor, merged, who)
         ids = {"merge": {"id": merge_id}, "survivor": {"id": survivor}, "merged": {"id": merged}}
-        return Done(ids, "customers.merged", sorted({survivor, merged}))
+        return Done(ids, Event.CUSTOMER_MERGED, sorted({survivor, merged}))
 
     return work
 
@@ -207,7 +208,7 @@ def unmerge_customers(data: dict[str, Any], context: Context) -> Work:
     def work(tx: ManagedTransaction) -> Done:
         survivor, merged = merging.unmerge(tx, context.access.brands, merge_id, who)
         ids = {"merge": {"id": merge_id}, "survivor": {"id": survivor}, "merged": {"id": merged}}
-        return Done(ids, "customers.unmerged", sorted({survivor, merged}))
+        return Done(ids, Event.CUSTOMER_UNMERGED, sorted({survivor, merged}))
 
     return work
 

@@ -170,6 +170,9 @@ _CASE_ITEM: LiteralString = (
     + """ AS detail"""
 )
 
+#: The seeks of parcels, refunds and cases: ctxapi.webhooks.due announces what they find.
+SEEKS = (_PARCEL_SEEK, _REFUND_SEEK, _CASE_SEEK)
+
 
 def _items(paged: bool) -> LiteralString:
     """The items due now of each tier (of each kind the first ``$limit`` in due order when

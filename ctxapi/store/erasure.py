@@ -33,6 +33,7 @@ from typing import Any, LiteralString
 
 from neo4j import ManagedTransaction
 
+from ctxapi.store.events import Event
 from ctxapi.store.ledger import Done, Work
 from ctxapi.store.locking import live
 from ctxapi.store.problems import Problem, ProblemCode, Refused
@@ -43,7 +44,7 @@ COUNTED = (
     "identities", "addresses", "notes", "orders", "shipments", "returns", "cases",
     "interactions", "feedback",
 )  # fmt: skip
-EVENT = "customer.erased"
+EVENT = Event.CUSTOMER_ERASED
 
 #: The customers merged into this one (mergeCustomers), directly or through others: the same
 #: person, whose empty records and merge provenance go with them.
@@ -74,7 +75,8 @@ RETURN COLLECT { MATCH (i:Identity)-[:IDENTIFIES]->(c)
        COUNT { (c)-[:PLACED]->(:Order)<-[:RETURNS]-(:Return) } AS returns,
        COUNT { (c)-[:OPENED]->(:Case) } AS cases,
        COUNT { (c)-[:HAD]->(:Interaction) } AS interactions,
-       COUNT { (c)-[:GAVE]->(:Feedback) } AS feedback
+       COUNT { (c)-[:GAVE]->(:Feedback) } AS feedback,
+       COLLECT { MATCH (c)-[:OF_BRAND]->(b:Brand) RETURN b.id } AS brands
 """
 # The notes agents wrote (addNote) on the customer, or on one of their records:
 # every one goes.
@@ -237,6 +239,6 @@ def erase(
             "merges": merges,
             "mergedAway": len(away),
         }
-        return Done({"erasure": receipt}, EVENT, [erasure.customer])
+        return Done({"erasure": receipt}, EVENT, [erasure.customer], facts["brands"])
 
     return work

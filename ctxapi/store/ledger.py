@@ -10,16 +10,20 @@ in the same transaction as the change (migration 0005). It is three things at on
   customers' ids), when, and the request id; never a personal value. It commits or rolls back
   with the change, so no committed write goes unrecorded. (The audit log file gets its line
   after the commit.)
-- the **outbox**: ``event`` and ``customers`` say what others may care about; readers (webhooks,
-  live cards) follow ``at``. Nothing is recorded for a change that did not commit.
+- the **outbox**: ``event`` (an ``Event``), ``customers`` and their ``brands`` say what others
+  may care about; live cards follow ``at``. For webhooks the same statement creates one
+  ``(:Delivery)`` per webhook subscribed to the event for one of those brands
+  (``ctxapi.webhooks``, docs/webhooks.md), under the write's public ``eventId``. So nothing is
+  announced for a change that did not commit, and nothing is lost for one that did.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, LiteralString
 
@@ -28,6 +32,7 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from ctxapi.db import Database
+from ctxapi.store.events import Event, ids_of
 from ctxapi.store.problems import Problem, ProblemCode, Refused
 
 _LOOKUP: LiteralString = (
@@ -35,11 +40,62 @@ _LOOKUP: LiteralString = (
     " RETURN w.operation AS operation, w.requestHash AS hash, w.result AS result,"
     " w.customers AS customers"
 )
+# The brands are looked up in the write's own transaction (an erased customer's, gone by then,
+# come from its work); the deliveries are made for the webhooks there are when it commits.
 _RECORD: LiteralString = """
-CREATE (:Write {id: $id, operation: $operation, requestHash: $hash, result: $result,
+OPTIONAL MATCH (c:Customer)-[:OF_BRAND]->(b:Brand) WHERE c.id IN $customers
+WITH collect(DISTINCT b.id) AS found
+CREATE (w:Write {id: $id, operation: $operation, requestHash: $hash, result: $result,
                 keyId: $keyId, keyName: $keyName, requestId: $requestId, event: $event,
-                customers: $customers, at: datetime($at)})
+                customers: $customers, brands: found + [x IN $brands WHERE NOT x IN found],
+                eventId: $eventId, at: datetime($at)})
+WITH w
+CALL (w) {
+  MATCH (h:Webhook) WHERE w.event IN h.events AND h.brand IN w.brands
+  CREATE (:Delivery {id: h.id + '/' + w.eventId, webhook: h.id, eventId: w.eventId,
+                     event: w.event, occurredAt: $occurredAt, data: $data, state: 'pending',
+                     attempts: 0, due: 0.0})
+}
 """
+
+
+def record(
+    tx: ManagedTransaction,
+    *,
+    id: str,
+    operation: str,
+    request_hash: str,
+    result: dict[str, Any],
+    key_id: str,
+    key_name: str,
+    request_id: str,
+    event: Event,
+    customers: list[str],
+    brands: list[str],
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Create the ``Write`` of a change in its transaction, with its webhook deliveries.
+    ``data`` is what the event's payload says (default: the customers and the result's ids)."""
+    event_id = "evt_" + uuid.uuid4().hex
+    said = {"customers": customers} | (ids_of(result) if data is None else data)
+    tx.run(
+        _RECORD,
+        id=id,
+        operation=operation,
+        hash=request_hash,
+        result=orjson.dumps(result).decode(),
+        keyId=key_id,
+        keyName=key_name,
+        requestId=request_id,
+        event=event.value,
+        customers=customers,
+        brands=brands,
+        eventId=event_id,
+        at=at.isoformat(),
+        occurredAt=at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        data=orjson.dumps(said, option=orjson.OPT_SORT_KEYS).decode(),
+    ).consume()
 
 
 @dataclass(frozen=True)
@@ -80,11 +136,13 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Done:
-    """What a write did: the ids the payload reads back (``result``), the event, whose."""
+    """What a write did: the ids the payload reads back (``result``), the event, whose; and the
+    brands of customers the write removed (an erasure), which the ledger cannot look up."""
 
     result: dict[str, Any]
-    event: str
+    event: Event
     customers: list[str]
+    brands: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,20 +169,21 @@ def perform(db: Database, request: Request, work: Work) -> Outcome:
         if found is not None:
             return _again(request, found)
         done = work(tx)
-        tx.run(
-            _RECORD,
+        record(
+            tx,
             id=request.id,
             operation=request.operation,
-            hash=request.hash,
-            result=orjson.dumps(done.result).decode(),
-            keyId=request.key_id,
-            keyName=request.key_name,
-            requestId=request.request_id,
+            request_hash=request.hash,
+            result=done.result,
+            key_id=request.key_id,
+            key_name=request.key_name,
+            request_id=request.request_id,
             event=done.event,
             customers=done.customers,
-            at=request.at.isoformat(),
-        ).consume()
-        return Outcome(done.result, customers=done.customers, event=done.event)
+            brands=done.brands,
+            at=request.at,
+        )
+        return Outcome(done.result, customers=done.customers, event=done.event.value)
 
     def refused(problems: list[Problem]) -> Outcome:
         # A concurrent request with the same key may have committed while this one waited for
