@@ -16,6 +16,7 @@ from ctxapi import config as configuration
 from ctxapi.access.commands import audit, keys
 from ctxapi.commandline import settings as _settings
 from ctxapi.erasure_command import erase
+from ctxapi.gladly.commands import gladly
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
@@ -425,6 +426,7 @@ def run(port: int | None) -> None:
 cli.add_command(keys)
 cli.add_command(audit)
 cli.add_command(erase)
+cli.add_command(gladly)
 
 
 def register(app: Flask) -> None:

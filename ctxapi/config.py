@@ -84,6 +84,9 @@ class Settings:
     # customer's orders, contacts and feedback stay, de-identified, for aggregates.
     erasure_pepper: str = field(default="", repr=False)
     erasure_keep_aggregates: bool = True
+    # Gladly (docs/gladly.md): a signed lookup whose gladly-time is further than this many
+    # seconds from now, either way, is refused as a replay.
+    gladly_signature_window: float = 300.0
 
     @property
     def production(self) -> bool:
@@ -188,6 +191,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     ),
     "CTXAPI_ERASURE_PEPPER": ("erasure_pepper", lambda value: _pepper(value)),
     "CTXAPI_ERASURE_KEEP_AGGREGATES": ("erasure_keep_aggregates", lambda value: _switch(value)),
+    "CTXAPI_GLADLY_SIGNATURE_WINDOW": ("gladly_signature_window", float),
 }
 
 #: Settings whose values an error message must not repeat.
