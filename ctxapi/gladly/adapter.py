@@ -8,6 +8,7 @@ the API's own. Candidates are found by id only; only the customers answered are 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,6 +27,8 @@ from ctxapi.graphql.context import Context, PiiReads
 from ctxapi.graphql.lookup import IdentityInputError, identity_key
 from ctxapi.graphql.schema import schema
 from ctxapi.unavailable import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 #: At most this many profiles answer a search (uniqueMatchRequired false).
 MAX_RESULTS = 10
@@ -173,7 +176,10 @@ def answer(lookup: Lookup, reader: Reader) -> list[dict[str, Any]]:
     if len(found) > 1 and (lookup.unique or lookup.level is Level.DETAILED):
         return []
     if lookup.level is Level.DETAILED:
-        return [detailed(customer) for customer in _read(reader, found[:1], detailed=True)]
+        return [
+            detailed(customer, _insights(reader, customer["id"]))
+            for customer in _read(reader, found[:1], detailed=True)
+        ]
     return [profile(customer) for customer in _read(reader, found[:MAX_RESULTS])]
 
 
@@ -214,6 +220,17 @@ def _read(reader: Reader, ids: Iterable[str], detailed: bool = False) -> list[di
     return customers
 
 
+def _insights(reader: Reader, customer_id: str) -> Mapping[str, Any] | None:
+    """The customer's churn risk and next best actions; None when their read fails for want
+    of the database (a cold plan past the query timeout): the answer goes without them."""
+    try:
+        data = reader.run("GladlyInsights", {"id": customer_id})
+    except DatabaseUnavailable as error:
+        log.warning("gladly request %s: no insights (%s)", reader.request_id, type(error).__name__)
+        return None
+    return data["customer"]["insights"] if data["customer"] else None
+
+
 def profile(customer: Mapping[str, Any]) -> dict[str, Any]:
     """A customer as a Gladly profile: id, name, emails, phones, address, attributes."""
     identities = customer["identities"]
@@ -238,7 +255,6 @@ def _attributes(customer: Mapping[str, Any]) -> dict[str, str]:
         "tier": customer["tier"],
         "orderCount": str(stats["orderCount"]),
         "openCases": str(stats["openCases"]),
-        "churnRisk": customer["insights"]["churnRisk"]["level"],
     }
     if stats["lifetimeValue"] is not None:
         value = stats["lifetimeValue"]
@@ -258,11 +274,13 @@ def one_line(addresses: list[Mapping[str, Any]]) -> str | None:
     return ", ".join(part for part in parts if part)
 
 
-def detailed(customer: Mapping[str, Any]) -> dict[str, Any]:
-    """A profile with its newest orders as ORDER transactions; ``actions`` is empty (ctxapi
-    serves no action forms), the next best action is an attribute."""
+def detailed(customer: Mapping[str, Any], insights: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A profile with its newest orders as ORDER transactions, its churn risk and next best
+    action as attributes; ``actions`` is empty (ctxapi serves no action forms)."""
     result = profile(customer)
-    suggested = customer["insights"]["nextBestActions"]
+    suggested = insights["nextBestActions"] if insights else []
+    if insights:
+        result["customAttributes"]["churnRisk"] = insights["churnRisk"]["level"]
     if suggested:
         best = min(suggested, key=lambda action: action["priority"])
         result["customAttributes"]["nextBestAction"] = best["kind"]
