@@ -50,9 +50,8 @@ def gladly() -> None:
 @click.option("--name", default="", help="A label for the adapter [default: gladly-BRAND].")
 @click.option(
     "--base-url",
-    default="https://ctxapi.example.com",
-    show_default=True,
-    help="Where Gladly reaches this API, to print the full lookup URL.",
+    default="https://<where Gladly reaches ctxapi>",
+    help="Where Gladly reaches this API (your proxy's public URL), to print the lookup URL.",
 )
 def gladly_add(brand: str, name: str, base_url: str) -> None:
     """Add an adapter for BRAND and print its credentials once: the URL, the Basic-auth user
