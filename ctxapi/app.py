@@ -12,6 +12,7 @@ from ctxapi.access.audit import AuditLog
 from ctxapi.access.guard import Authenticator
 from ctxapi.access.keys import KeyStore
 from ctxapi.config import Settings, from_env
+from ctxapi.gladly.views import gladly
 from ctxapi.graphql import graphiql
 from ctxapi.graphql.schema import schema
 from ctxapi.graphql.view import GraphQLView
@@ -51,5 +52,6 @@ def create_app(
     graphiql.init_app(app)
     desk.init_app(app, settings)
     app.register_blueprint(health)
+    app.register_blueprint(gladly)  # POST /gladly/lookup (docs/gladly.md)
     metrics.init_app(app)
     return app

@@ -16,6 +16,7 @@ from ctxapi import config as configuration
 from ctxapi.access.commands import audit, keys
 from ctxapi.commandline import settings as _settings
 from ctxapi.erasure_command import erase
+from ctxapi.gladly.commands import gladly
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
 from ctxapi.seeding.shift import demo_distance
 from ctxapi.webhooks.commands import dispatching, webhooks
@@ -433,6 +434,7 @@ cli.add_command(keys)
 cli.add_command(audit)
 cli.add_command(erase)
 cli.add_command(webhooks)
+cli.add_command(gladly)
 
 
 def register(app: Flask) -> None:

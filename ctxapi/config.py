@@ -104,6 +104,9 @@ class Settings:
     webhook_read_timeout: float = 10.0
     webhook_poll: float = 1.0
     webhook_due_scan: float = 60.0
+    # Gladly (docs/gladly.md): a signed lookup whose gladly-time is further than this many
+    # seconds from now, either way, is refused as a replay.
+    gladly_signature_window: float = 300.0
 
     @property
     def production(self) -> bool:
@@ -222,6 +225,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_WEBHOOK_READ_TIMEOUT": ("webhook_read_timeout", lambda value: _positive(float(value))),
     "CTXAPI_WEBHOOK_POLL": ("webhook_poll", lambda value: _positive(float(value))),
     "CTXAPI_WEBHOOK_DUE_SCAN": ("webhook_due_scan", lambda value: _positive(float(value))),
+    "CTXAPI_GLADLY_SIGNATURE_WINDOW": ("gladly_signature_window", float),
 }
 
 #: Settings whose values an error message must not repeat.

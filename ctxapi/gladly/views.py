@@ -1,0 +1,120 @@
+"""``POST /gladly/lookup``: the URL a brand's Gladly Lookup Adapter app is pointed at.
+
+A request must give an adapter's Basic-auth credentials and, the adapter having a signing
+secret, Gladly's signature (ctxapi.gladly.signing); anything less is 401 with one message
+that does not say which check failed (the log says, without values). It then sees only the
+adapter's brand. Every answer with personal data is audited, naming the adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import orjson
+from flask import Blueprint, Response, current_app, g, request
+
+from ctxapi.access.audit import AuditUnavailable
+from ctxapi.config import Settings
+from ctxapi.gladly import signing
+from ctxapi.gladly.adapter import BadLookup, Reader, answer, read_lookup
+from ctxapi.gladly.adapters import Adapter, AdapterStore
+from ctxapi.http import error_response
+from ctxapi.unavailable import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+PATH = "/gladly/lookup"
+RETRY_AFTER_SECONDS = 5
+_UNAUTHENTICATED = (
+    "Not authenticated: check the adapter's user name, password and signing key"
+    " (ctxapi gladly add printed them)."
+)
+
+gladly = Blueprint("gladly", __name__)
+
+
+class _Refused(Exception):
+    """The request is not an adapter's: answered 401."""
+
+
+@gladly.post(PATH)
+def lookup() -> Response:
+    """Answer one Gladly lookup with ``{"results": [...]}``."""
+    state = current_app.extensions["ctxapi"]
+    body = request.get_data(cache=True)
+    try:
+        adapter = _authenticate(AdapterStore(state.db), body, state.settings)
+    except _Refused as refused:
+        log.info("gladly lookup %s refused: %s", g.request_id, refused)
+        response = error_response(401, "UNAUTHENTICATED", _UNAUTHENTICATED)
+        response.headers["WWW-Authenticate"] = 'Basic realm="ctxapi gladly"'
+        return response
+    except DatabaseUnavailable as error:
+        return _unavailable(error.public_message())
+    try:
+        asked = read_lookup(body)
+    except BadLookup as error:
+        return error_response(400, "BAD_REQUEST", f"Not a Gladly lookup: {error}.")
+    reader = Reader(state.db, state.settings, adapter, g.request_id)
+    try:
+        results = answer(asked, reader)
+    except DatabaseUnavailable as error:
+        return _unavailable(error.public_message())
+    if reader.reads.customers:
+        try:
+            state.audit.record(
+                "pii.read",
+                key=adapter.name,
+                keyId=adapter.id,
+                adapter=adapter.id,
+                requestId=g.request_id,
+                operation=f"gladly.{asked.level.value}",
+                fields=sorted(reader.reads.fields),
+                customers=sorted(reader.reads.customers),
+            )
+        except AuditUnavailable:
+            log.exception("gladly lookup %s: the audit log cannot be written", g.request_id)
+            return _unavailable("Personal data cannot be served now: its read cannot be audited.")
+    log.info(
+        "gladly lookup %s by %s: %s, %d result(s)",
+        g.request_id,
+        adapter.id,
+        asked.level.value,
+        len(results),
+    )
+    return Response(orjson.dumps({"results": results}), status=200, mimetype="application/json")
+
+
+def _authenticate(store: AdapterStore, body: bytes, settings: Settings) -> Adapter:
+    """The adapter whose Basic-auth credentials and signature the request carries."""
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic":
+        raise _Refused("no Basic credentials")
+    adapter = store.authenticate(credentials.username or "", credentials.password or "")
+    if adapter is None:
+        raise _Refused("unknown user name or wrong password")
+    if adapter.signing_secret is not None:
+        signed = signing.SignedRequest(
+            method=request.method,
+            path=request.script_root + request.path,
+            query=request.query_string.decode("latin-1"),
+            headers={name.lower(): value for name, value in request.headers.items()},
+            body=body,
+        )
+        try:
+            signing.verify(
+                adapter.signing_secret,
+                signed,
+                now=datetime.now(UTC),  # the real time, not CTXAPI_NOW: replay is real
+                window=settings.gladly_signature_window,
+            )
+        except signing.SignatureRefused as error:
+            raise _Refused(f"adapter {adapter.id}: signature {error.reason.value}") from None
+    return adapter
+
+
+def _unavailable(message: str) -> Response:
+    response = error_response(503, "UNAVAILABLE", message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
