@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -118,6 +119,39 @@ def run(sidebar: Sidebar, api: Api, *arguments: str, key: str | None = None) -> 
 
 
 CLIENTS = ["typescript", "python"]
+
+
+def test_the_typescript_sidebar_compiles_only_against_what_its_operations_select(
+    sidebars: dict[str, Sidebar], tmp_path: Path
+) -> None:
+    # given a copy of the example whose card query no longer selects the tier it prints
+    copy = tmp_path / "examples" / "typescript"
+    ignore = shutil.ignore_patterns("node_modules", "dist", "generated")
+    shutil.copytree(EXAMPLES / "typescript", copy, ignore=ignore)
+    (copy / "node_modules").symlink_to(EXAMPLES / "typescript" / "node_modules")
+    (tmp_path / "schema").symlink_to(PROJECT_ROOT / "schema")
+    document = copy / "src" / "sidebar.graphql"
+    document.write_text(document.read_text().replace("    tier\n", "", 1))
+    # when it is built as make examples-build builds it
+    generated = _npx(copy, "graphql-codegen", "--config", "codegen.ts", "--silent")
+    compiled = _npx(copy, "tsc", "-p", "tsconfig.json", "--noEmit")
+    # then the generated types follow the document, and tsc refuses the read of `tier`
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert compiled.returncode != 0
+    assert re.search(r"src/sidebar\.ts\(\d+,\d+\): error TS2339: .*'tier'", compiled.stdout)
+
+
+def _npx(folder: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    npx = shutil.which("npx")
+    assert npx, "npx was not found: the TypeScript example needs Node.js 20 or later with npm"
+    return subprocess.run(
+        [npx, "--no-install", *command],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_the_typescript_sidebar_prints_the_card_of_whoever_is_on_the_line(

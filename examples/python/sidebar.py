@@ -94,6 +94,11 @@ def identity(identifier: str, region: str | None) -> dict[str, str]:
     return {"phone": identifier, "region": region} if region else {"phone": identifier}
 
 
+def clip(text: str, width: int = 100) -> str:
+    """A long contact summary cut to one sidebar line."""
+    return f"{text[: width - 1]}…" if len(text) > width else text
+
+
 def render(card: dict[str, Any]) -> str:
     """The card as a few lines of text, as a narrow sidebar shows it."""
     stats, insights = card["stats"], card["insights"]
@@ -125,7 +130,7 @@ def render(card: dict[str, Any]) -> str:
         contact = edge["node"]
         lines.append(
             f"  {contact['occurredAt'][:10]} {contact['channel']} {contact['direction']}"
-            f" {contact['status']}: {contact['summary']}"
+            f" {contact['status']}: {clip(contact['summary'])}"
         )
     lines.append("Next best actions")
     for rank, action in enumerate(insights["nextBestActions"], start=1):  # best first

@@ -99,6 +99,17 @@ function oneOf<T extends string>(values: Record<string, T>, text: string, option
 
 class UsageError extends Error {}
 
+/** A bad option or a missing value, as node:util's parseArgs reports it. */
+function isParseArgsError(error: unknown): error is TypeError {
+  const code = error instanceof TypeError ? String(Reflect.get(error, "code")) : "";
+  return code.startsWith("ERR_PARSE_ARGS");
+}
+
+/** A long contact summary cut to one sidebar line. */
+function clip(text: string, width = 100): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+}
+
 function day(instant: string | null | undefined): string {
   return instant ? instant.slice(0, 10) : "-";
 }
@@ -122,12 +133,14 @@ function render(card: Card): string {
     for (const parcel of order.shipments) {
       const state = [parcel.status, parcel.condition, parcel.late ? "LATE" : null];
       const when = parcel.deliveredAt ? ` on ${day(parcel.deliveredAt)}` : "";
-      lines.push(`  parcel ${parcel.id} (${parcel.carrier}) ${state.filter(Boolean).join(", ")}${when}`);
+      const shown = state.filter(Boolean).join(", ");
+      lines.push(`  parcel ${parcel.id} (${parcel.carrier}) ${shown}${when}`);
     }
   }
   lines.push("Last contacts");
   for (const { node } of card.interactions.edges) {
-    lines.push(`  ${day(node.occurredAt)} ${node.channel} ${node.direction} ${node.status}: ${node.summary}`);
+    const { channel, direction, status, summary } = node;
+    lines.push(`  ${day(node.occurredAt)} ${channel} ${direction} ${status}: ${clip(summary)}`);
   }
   lines.push("Next best actions");
   insights.nextBestActions.forEach((action, index) => {
@@ -143,13 +156,14 @@ function render(card: Card): string {
 function outcome(recorded: Recorded): string {
   if (recorded.userErrors.length > 0) {
     return recorded.userErrors
-      .map((problem) => `Not recorded: ${problem.field.join(".")}: ${problem.message} (${problem.code})`)
+      .map(({ field, message, code }) => `Not recorded: ${field.join(".")}: ${message} (${code})`)
       .join("\n");
   }
   const contact = recorded.interaction;
   if (!contact) return "Recorded, but it cannot be read back with this key (context:read).";
-  const replay = recorded.replayed ? " (replayed: already recorded with this key, nothing new written)" : "";
-  return `Recorded contact ${contact.id} (${contact.channel}, ${contact.occurredAt})${replay}`;
+  const line = `Recorded contact ${contact.id} (${contact.channel}, ${contact.occurredAt})`;
+  if (!recorded.replayed) return line;
+  return `${line} (replayed: already recorded with this key, nothing new written)`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -170,10 +184,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [identifier, ...extra] = positionals;
-  if (!identifier || extra.length > 0) throw new UsageError("give one identifier: an email or a phone number");
+  if (!identifier || extra.length > 0) {
+    throw new UsageError("give one identifier: an email or a phone number");
+  }
   const channel = oneOf(Channel, values.channel, "--channel");
   const direction = oneOf(Direction, values.direction, "--direction");
-  if (!process.env.CTXAPI_KEY) throw new UsageError("set CTXAPI_KEY to an API key (make run writes one to .ctxapi/dev-key)");
+  if (!process.env.CTXAPI_KEY) {
+    throw new UsageError("set CTXAPI_KEY to an API key (make run writes one to .ctxapi/dev-key)");
+  }
 
   const { customerBy: card } = await execute(SidebarCardDocument, {
     identity: identity(identifier, values.region),
@@ -203,7 +221,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = status;
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
       console.error(`sidebar: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else if (error instanceof ApiError) {
