@@ -90,7 +90,8 @@ $(NPM_STAMP): $(TS)/package-lock.json $(TS)/package.json
 	@touch $@
 
 $(TS)/src/generated/graphql.ts: $(NPM_STAMP) schema/ctxapi.graphql $(TS)/codegen.ts $(wildcard $(TS)/src/*.graphql)
-	@cd $(TS) && npx --no-install graphql-codegen --config codegen.ts --silent
+	@cd $(TS) && out=$$(npx --no-install graphql-codegen --config codegen.ts 2>&1) || \
+	  { echo "$$out"; echo "graphql-codegen: $(TS)/src/*.graphql do not fit schema/ctxapi.graphql"; exit 1; }
 	@touch $@
 
 $(TS)/dist/sidebar.js: $(TS)/src/generated/graphql.ts $(wildcard $(TS)/src/*.ts) $(TS)/tsconfig.json

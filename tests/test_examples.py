@@ -39,7 +39,6 @@ INTERACTION_ID = re.compile(r"Recorded contact (ctx-[0-9a-f]{32}) \(PHONE, 2026-
 class Sidebar:
     """One example client: how to run it."""
 
-    name: str
     command: tuple[str, ...]
 
 
@@ -77,8 +76,8 @@ def sidebars() -> dict[str, Sidebar]:
     node = shutil.which("node")
     assert node, "node was not found: the TypeScript example needs Node.js 20 or later"
     return {
-        "typescript": Sidebar("typescript", (node, str(EXAMPLES / "typescript/dist/sidebar.js"))),
-        "python": Sidebar("python", (sys.executable, str(EXAMPLES / "python/sidebar.py"))),
+        "typescript": Sidebar((node, str(EXAMPLES / "typescript/dist/sidebar.js"))),
+        "python": Sidebar((sys.executable, str(EXAMPLES / "python/sidebar.py"))),
     }
 
 
@@ -133,7 +132,7 @@ def test_the_typescript_sidebar_compiles_only_against_what_its_operations_select
     document = copy / "src" / "sidebar.graphql"
     document.write_text(document.read_text().replace("    tier\n", "", 1))
     # when it is built as make examples-build builds it
-    generated = _npx(copy, "graphql-codegen", "--config", "codegen.ts", "--silent")
+    generated = _npx(copy, "graphql-codegen", "--config", "codegen.ts")
     compiled = _npx(copy, "tsc", "-p", "tsconfig.json", "--noEmit")
     # then the generated types follow the document, and tsc refuses the read of `tier`
     assert generated.returncode == 0, generated.stdout + generated.stderr
