@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format install neo4j-fetch neo4j-start neo4j-stop neo4j-status \
-        schema seed-demo sdl bench bench-compare churn-report soak serve clean
+        schema seed-demo sdl bench bench-compare churn-report soak serve clean examples \
+        examples-build
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +69,34 @@ churn-report: install ## Churn levels, single-factor and weak-only counts, actio
 
 soak: install ## Soak (not in make test): SOAK_SECONDS (600) at the highest sustainable rate, Neo4j restarted midway
 	@$(BIN)/python -m bench.soak
+
+# The client examples (examples/README.md). tests/test_examples.py runs `make examples-build`,
+# then both clients against a real server: so `make test` builds and runs them.
+TS := examples/typescript
+NPM_STAMP := $(TS)/node_modules/.ctxapi-installed
+
+examples: install examples-build ## Build the client examples and run them against a real server
+	@$(BIN)/ctxapi neo4j fetch
+	@$(BIN)/pytest tests/test_examples.py
+
+examples-build: install $(TS)/dist/sidebar.js ## npm ci (when the lock changed), codegen from the SDL, tsc; mypy the Python one
+	@$(BIN)/mypy examples/python/sidebar.py
+
+$(NPM_STAMP): $(TS)/package-lock.json $(TS)/package.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm was not found: the TypeScript client example" \
+	  "($(TS), run by make test) needs Node.js 20 or later with npm."; exit 1; }
+	@echo "Installing the TypeScript example's packages (npm ci) ..."
+	@cd $(TS) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(TS)/src/generated/graphql.ts: $(NPM_STAMP) schema/ctxapi.graphql $(TS)/codegen.ts $(wildcard $(TS)/src/*.graphql)
+	@cd $(TS) && out=$$(npx --no-install graphql-codegen --config codegen.ts 2>&1) || \
+	  { echo "$$out"; echo "graphql-codegen: $(TS)/src/*.graphql do not fit schema/ctxapi.graphql"; exit 1; }
+	@touch $@
+
+$(TS)/dist/sidebar.js: $(TS)/src/generated/graphql.ts $(wildcard $(TS)/src/*.ts) $(TS)/tsconfig.json
+	@cd $(TS) && npx --no-install tsc -p tsconfig.json
+	@touch $@
 
 sdl: install ## Write the GraphQL schema to schema/ctxapi.graphql (a test compares them)
 	@$(BIN)/ctxapi schema graphql --write
