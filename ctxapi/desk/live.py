@@ -37,14 +37,15 @@ OVERLAP = timedelta(seconds=10)
 #: Seconds between comments on a quiet stream (proxies close idle connections).
 HEARTBEAT = 15.0
 
+# ``brands`` is recorded by the ledger in the write's transaction (an erased customer's too).
 _NEW_WRITES: LiteralString = """
 MATCH (w:Write) WHERE w.at > datetime($since)
-WITH w ORDER BY w.at LIMIT 2000
-OPTIONAL MATCH (c:Customer)-[:OF_BRAND]->(b:Brand) WHERE c.id IN w.customers
 RETURN w.id AS id, w.event AS event, w.customers AS customers, toString(w.at) AS at,
-       collect(DISTINCT b.id) AS brands
-ORDER BY at
+       coalesce(w.brands, []) AS brands
+ORDER BY w.at LIMIT $limit
 """
+#: Writes one poll reads at most (a window busier than this moves on without looking back).
+LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Feed:
         self._lock = threading.Lock()
         self._since = datetime.fromisoformat(now())
         self._seen: dict[str, datetime] = {}
+        self._crowded = False
         self._thread: threading.Thread | None = None
 
     def open(self, stream: Stream) -> bool:
@@ -126,9 +128,11 @@ class Feed:
 
     def poll(self) -> list[Change]:
         """Read the writes committed since the last poll and hand them to the streams."""
-        since = self._since - OVERLAP
-        rows = self.db.read(_NEW_WRITES, {"since": since.isoformat()})
+        since = self._since if self._crowded else self._since - OVERLAP
+        rows = self.db.read(_NEW_WRITES, {"since": since.isoformat(), "limit": LIMIT})
         fresh = [_change(row) for row in rows if row["id"] not in self._seen]
+        # More than LIMIT writes in the window, all sent: read on from the newest, or stall.
+        self._crowded = len(rows) == LIMIT and not fresh
         for change in fresh:
             at = datetime.fromisoformat(change.at)
             self._seen[change.id] = at
