@@ -43,6 +43,7 @@ def test_readyz_is_200_when_neo4j_answers_and_the_committed_queries_are_planned(
         "proactive_queue",
         "proactive_customers",
         "search_customers",
+        "card",
     }
 
 
