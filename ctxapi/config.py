@@ -197,9 +197,12 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_CORS_ORIGINS": ("cors_origins", origins_from),
     "CTXAPI_ALLOWED_HOSTS": ("allowed_hosts", hosts_from),
     "CTXAPI_FRAME_ANCESTORS": ("frame_ancestors", origins_from),
-    "CTXAPI_LIVE_POLL_SECONDS": ("live_poll_seconds", float),
-    "CTXAPI_LIVE_STREAM_SECONDS": ("live_stream_seconds", float),
-    "CTXAPI_LIVE_MAX_STREAMS": ("live_max_streams", int),
+    "CTXAPI_LIVE_POLL_SECONDS": ("live_poll_seconds", lambda value: _positive(float(value))),
+    "CTXAPI_LIVE_STREAM_SECONDS": (
+        "live_stream_seconds",
+        lambda value: _positive(float(value)),
+    ),
+    "CTXAPI_LIVE_MAX_STREAMS": ("live_max_streams", lambda value: _positive(int(value))),
     "CTXAPI_PHONE_REGION": ("phone_region", str),
     "CTXAPI_MAX_RECORD_BYTES": ("max_record_bytes", int),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
@@ -225,7 +228,10 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_WEBHOOK_READ_TIMEOUT": ("webhook_read_timeout", lambda value: _positive(float(value))),
     "CTXAPI_WEBHOOK_POLL": ("webhook_poll", lambda value: _positive(float(value))),
     "CTXAPI_WEBHOOK_DUE_SCAN": ("webhook_due_scan", lambda value: _positive(float(value))),
-    "CTXAPI_GLADLY_SIGNATURE_WINDOW": ("gladly_signature_window", float),
+    "CTXAPI_GLADLY_SIGNATURE_WINDOW": (
+        "gladly_signature_window",
+        lambda value: _positive(float(value)),
+    ),
 }
 
 #: Settings whose values an error message must not repeat.

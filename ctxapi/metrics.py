@@ -74,6 +74,12 @@ READY = Gauge(
     multiprocess_mode="livemin",
 )
 
+LIVE_STREAMS = Gauge(
+    "ctxapi_live_streams",
+    "Pages following live updates (/events) now, over the worker processes.",
+    multiprocess_mode="livesum",
+)
+
 
 def init_app(app: Flask) -> None:
     """Serve ``/metrics`` on ``app``."""

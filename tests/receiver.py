@@ -6,6 +6,7 @@ number of requests, then 200; it keeps every request it got, with whether its si
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -14,7 +15,6 @@ from typing import Any
 
 import orjson
 
-from ctxapi.neo4j_local import free_port
 from ctxapi.store.events import Event
 from ctxapi.webhooks.registry import Registry, Webhook
 from ctxapi.webhooks.signing import SignatureError, verify
@@ -26,8 +26,8 @@ FAST = {
     "webhook_backoff": 0.05,
     "webhook_max_backoff": 0.2,
     "webhook_max_attempts": 3,
-    "webhook_connect_timeout": 1.0,
-    "webhook_read_timeout": 2.0,
+    "webhook_connect_timeout": 2.0,  # a busy machine's loopback answers well within these
+    "webhook_read_timeout": 5.0,
 }
 
 
@@ -49,7 +49,11 @@ class Receiver:
     """The receiver at ``url``; ``secret`` is set once the webhook is added."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        # While down, the port stays bound without listening (connections are refused), so no
+        # other process on the machine can take it meanwhile.
+        self._holder: socket.socket | None = socket.socket()
+        self._holder.bind(("127.0.0.1", 0))
+        self.port = self._holder.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks/ctxapi?token=t0k"
         self.secret = ""
         self.failures = 0  # answer 500 to this many requests before answering 200
@@ -81,16 +85,28 @@ class Receiver:
             def log_message(self, *_args: Any) -> None:
                 pass
 
+        if self._holder is not None:
+            self._holder.close()
+            self._holder = None
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
-    def down(self) -> Receiver:
-        """Stop listening: connections to the port are refused."""
+    def down(self, *, for_good: bool = False) -> Receiver:
+        """Stop listening: connections to the port are refused (and with ``for_good``, the
+        port is let go)."""
+        if for_good and self._holder is not None:
+            self._holder.close()
+            self._holder = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            if for_good:
+                return self
+            self._holder = socket.socket()
+            self._holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._holder.bind(("127.0.0.1", self.port))
         return self
 
     def delivered(self) -> list[Received]:

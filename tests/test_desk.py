@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -219,8 +220,9 @@ def test_the_card_refuses_to_be_framed_by_a_desktop_not_allowed(desk: Desk, page
     # given a desktop on an origin that CTXAPI_FRAME_ANCESTORS does not list
     with desktop(f"{desk.base}/card?customer=C-1001", desk.refused_parent, desk.key) as url:
         # when it frames the card
-        page.goto(url)
-        page.wait_for_timeout(3000)
+        refusal = 'violates the following Content Security Policy directive: "frame-ancestors'
+        with page.expect_console_message(lambda m: refusal in m.text, timeout=WAIT):
+            page.goto(url)
         # then the browser does not show the card (frame-ancestors) and nothing is told
         frame = page.frame(url=lambda u: "/card" in u)
         shown = frame is not None and frame.locator("#card").count() > 0
@@ -265,3 +267,38 @@ def test_the_card_draw_time_over_twenty_loads(desk: Desk, page: Page) -> None:
     assert all(t > 0 for t in times)
     p50 = statistics.median(times)
     print(f"\ncard drawn: p50 {p50:.0f} ms, min {min(times):.0f}, max {max(times):.0f} (20 loads)")
+
+
+def live_streams(desk: Desk) -> float:
+    """Pages the served app follows now (/metrics, summed over its workers)."""
+    with urllib.request.urlopen(desk.base + "/metrics", timeout=30) as response:  # noqa: S310
+        text = response.read().decode()
+    return sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("ctxapi_live_streams")
+    )
+
+
+def test_a_desktop_moving_from_contact_to_contact_keeps_one_live_stream_open(
+    desk: Desk, page: Page
+) -> None:
+    # given the card framed by an allowed desktop, showing Sofia
+    with desktop(f"{desk.base}/card?customer=C-1001", desk.allowed_parent, desk.key) as url:
+        page.goto(url)
+        frame = page.frame_locator("#card")
+        expect(frame.locator("#name")).to_contain_text("Sofia Marquez", timeout=WAIT)
+        # when the desktop moves the card to five other contacts in a row, quickly
+        for customer in ("C-1002", "C-1003", "C-1004", "C-1005", "C-1006"):
+            page.evaluate(
+                "([customer, origin]) => document.getElementById('card').contentWindow"
+                ".postMessage({type: 'ctxapi:open', customer}, origin)",
+                [customer, desk.base],
+            )
+        # then it shows the last one, live, and the server follows one page only
+        expect(frame.locator("#name")).to_contain_text("Margaret Chen", timeout=WAIT)
+        expect(frame.locator("#live")).to_contain_text("Live", timeout=WAIT)
+        deadline = time.monotonic() + 30  # earlier tests' pages are let go within a heartbeat
+        while live_streams(desk) > 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert live_streams(desk) == 1

@@ -430,3 +430,22 @@ def test_add_list_remove(
     assert "no brand 'nope'" in unknown.output
     audited = [record["event"] for record in tail(tmp_path / "audit.jsonl", 10)]
     assert audited == ["gladly.add", "gladly.remove"]
+
+
+def test_one_address_guessing_credentials_is_slowed_down_before_they_cost_a_read(
+    gladly: FlaskClient, adapter: Credentials
+) -> None:
+    # given a client that sends lookups without credentials as fast as it can (all refused)
+    lookup = basic({"email": "ana.lima@example.com"})
+    answers: list[int] = []
+    while len(answers) < 3000 and 429 not in answers:
+        answers.append(ask(gladly, adapter, lookup, basic=False).status_code)
+    # then past about 600 a minute it is told to wait instead
+    assert set(answers[:600]) == {401}
+    assert answers[-1] == 429
+    # and when it sends one more, with the right credentials this time
+    response = ask(gladly, adapter, lookup)
+    # then it is told to wait too
+    assert response.status_code == 429
+    assert (response.json or {})["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(response.headers["Retry-After"]) >= 1

@@ -17,6 +17,7 @@ from ctxapi import create_app
 from ctxapi.access.keys import Scope
 from ctxapi.config import Settings
 from ctxapi.db import Database
+from ctxapi.desk.live import Feed, Stream
 from tests.writing import AGENT_SCOPES, NOW, build_world, client_with
 
 RECORD = """
@@ -125,3 +126,29 @@ def test_a_process_follows_at_most_its_share_of_pages_and_says_when_to_come_back
     assert third.headers["Retry-After"] == "5"
     for stream in open_streams:
         stream.close()
+
+
+def test_a_burst_of_writes_of_one_moment_reaches_the_pages_once_each(
+    world: Database, settings: Settings
+) -> None:
+    # given a feed following a page, and 2,500 writes of one moment (a scan's announcements)
+    feed = Feed(world, lambda: NOW, poll_seconds=60, max_streams=1)
+    stream = Stream(None, frozenset({"b"}))
+    feed._by_id[id(stream)] = stream  # followed, without the poller thread: polled by hand
+    burst = (
+        "UNWIND range(1, 2500) AS n CREATE (:Write {id: 'burst/' + toString(n),"
+        " event: 'queue.item_due', customers: ['C-A'], brands: ['b'], at: datetime($at)})"
+    )
+    world.write(lambda tx: tx.run(burst, at=NOW).consume())
+    try:
+        # when it polls twice
+        first, second = feed.poll(), feed.poll()
+        # then the first poll hands every one of them to the page, in pages, and the second none
+        burst_ids = {c.id for c in first if c.id.startswith("burst/")}
+        assert len(burst_ids) == 2500
+        assert stream.changes.qsize() == len(first)
+        assert [c for c in second if c.id.startswith("burst/")] == []
+    finally:
+        world.write(
+            lambda tx: tx.run("MATCH (w:Write) WHERE w.id STARTS WITH 'burst/' DELETE w").consume()
+        )

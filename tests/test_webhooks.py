@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -16,12 +20,14 @@ from flask.testing import FlaskClient
 from ctxapi import create_app
 from ctxapi.config import Settings
 from ctxapi.db import Database
+from ctxapi.webhooks import delivery
+from ctxapi.webhooks.delivery import Answer, Claimed
 from ctxapi.webhooks.dispatcher import Dispatcher
 from ctxapi.webhooks.registry import Registry
 from tests.api import query
 from tests.conftest import clear_graph
 from tests.receiver import FAST, Receiver, subscribe
-from tests.writing import AGENT_SCOPES, build_world, client_with, together
+from tests.writing import AGENT_SCOPES, NOW, build_world, client_with, together
 
 RECORD = """
 mutation Record($input: RecordInteractionInput!) {
@@ -71,7 +77,7 @@ def agent(app: Flask, world: Database) -> FlaskClient:
 def receiver() -> Iterator[Receiver]:
     one = Receiver()
     yield one
-    one.down()
+    one.down(for_good=True)
 
 
 @pytest.fixture
@@ -187,8 +193,8 @@ def test_a_webhook_hears_of_its_brand_only_and_of_nothing_before_it_was_added(
         assert [r.payload["data"]["customers"] for r in sisters.delivered()] == [["C-S"]]
         assert [r.payload["brand"] for r in sisters.delivered()] == ["s"]
     finally:
-        ours.down()
-        sisters.down()
+        ours.down(for_good=True)
+        sisters.down(for_good=True)
 
 
 # -- when the receiver is away -----------------------------------------------------------------
@@ -278,8 +284,38 @@ def test_two_dispatchers_at_once_deliver_each_event_once(
     # then: each event arrived once (the leases kept the dispatchers apart: at-least-once
     # becomes exactly-once unless a lease runs out mid-send)
     got = receiver.delivered()
-    assert sum(result["delivered"] for result in results) == 12
+    assert sum(result["delivered"] for result in results) == 12, (results, deliveries(world))
     assert len(got) == 12
     assert len({r.payload["id"] for r in got}) == 12
     assert {r.payload["data"]["interaction"]["id"] for r in got} == written
     assert {d["state"] for d in deliveries(world)} == {"delivered"}
+
+
+def test_a_receiver_that_answers_a_byte_at_a_time_is_cut_off_at_the_deadline(
+    fast: Settings,
+) -> None:
+    # given a receiver that sends its status line, then one byte a second, forever
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            with contextlib.suppress(OSError):
+                for _ in range(60):
+                    connection.sendall(b"X")
+                    time.sleep(1)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    one = Claimed("d1", "evt_1", "interaction.recorded", NOW, "{}", 0, "wh_1",
+                  f"http://127.0.0.1:{port}/hook", "s" * 32, "b", "c1")  # fmt: skip
+    # when a delivery is POSTed to it (connect 2 s + read 5 s in these settings)
+    started = time.monotonic()
+    answer = delivery.post(one, fast)
+    took = time.monotonic() - started
+    listener.close()
+    # then the attempt ends at its deadline as a time-out, not when the receiver stops
+    assert answer == Answer(None, "timed out")
+    assert took < 30  # the deadline is 7 s; the receiver would go on for 60

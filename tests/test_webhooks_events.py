@@ -104,8 +104,8 @@ def test_each_queue_item_fallen_due_is_announced_once_however_often_it_is_scanne
         assert all(r.signed and r.payload["type"] == "queue.item_due" for r in ours.delivered())
         assert sisters.got == []
     finally:
-        ours.down()
-        sisters.down()
+        ours.down(for_good=True)
+        sisters.down(for_good=True)
 
 
 # -- the commands ------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def test_an_erasure_from_the_shell_is_announced_to_the_customers_brand(
         assert set(data["erasure"]) == {"id"}
         assert b"DSR-9" not in got.body
     finally:
-        receiver.down()
+        receiver.down(for_good=True)
 
 
 # -- the dispatcher as a service ---------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_the_deliver_command_sends_events_as_they_are_written_until_sigterm(
         if service.poll() is None:
             service.kill()
             service.wait()
-        receiver.down()
+        receiver.down(for_good=True)
     # then
     assert got.signed
     interaction = written["recordInteraction"]["interaction"]["id"]

@@ -9,9 +9,11 @@ own key, so masking, brands and the audit log are the API's.
 
 ``at`` is the request's time, taken before its transaction: a write that commits after a later
 one is still seen, because every poll reads back ``OVERLAP`` before the newest ``at`` it has
-seen and skips the ids it has sent. A stream answers ``event: ready`` first (a page that
-reconnects reads everything again), sends a comment every ``HEARTBEAT`` seconds, and ends after
-``live_stream_seconds`` (the page reconnects), so a proxy never holds it forever.
+seen (or the clock, if later) and skips the ids it has sent; a burst of writes of one moment
+(a scan's announcements) is read a page at a time, in ``(at, id)`` order. A stream answers
+``event: ready`` first (a page that reconnects reads everything again), sends a comment every
+``HEARTBEAT`` seconds, and ends after ``live_stream_seconds`` (the page reconnects), so a proxy
+never holds it forever.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, LiteralString
 
 import orjson
 
+from ctxapi import metrics
 from ctxapi.db import Database
 from ctxapi.unavailable import DatabaseUnavailable
 
@@ -34,18 +37,21 @@ log = logging.getLogger(__name__)
 
 #: How far back each poll reads again, for writes whose transaction outlasted a later one's.
 OVERLAP = timedelta(seconds=10)
-#: Seconds between comments on a quiet stream (proxies close idle connections).
-HEARTBEAT = 15.0
+#: Seconds between comments on a quiet stream: proxies keep it open, and a page that went away
+#: is noticed (writing to it fails), so its stream ends within this.
+HEARTBEAT = 5.0
 
 # ``brands`` is recorded by the ledger in the write's transaction (an erased customer's too).
+# A page of the writes from ``$since`` on, after ``$after`` among those of that very moment.
 _NEW_WRITES: LiteralString = """
-MATCH (w:Write) WHERE w.at > datetime($since)
+MATCH (w:Write) WHERE w.at >= datetime($since)
+WITH w WHERE w.at > datetime($since) OR w.id > $after
 RETURN w.id AS id, w.event AS event, w.customers AS customers, toString(w.at) AS at,
        coalesce(w.brands, []) AS brands
-ORDER BY w.at LIMIT $limit
+ORDER BY w.at, w.id LIMIT $limit
 """
-#: Writes one poll reads at most (a window busier than this moves on without looking back).
-LIMIT = 5000
+#: Writes one read takes; a poll reads on, page after page, until it has them all.
+PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,6 @@ class Feed:
         self._lock = threading.Lock()
         self._since = datetime.fromisoformat(now())
         self._seen: dict[str, datetime] = {}
-        self._crowded = False
         self._thread: threading.Thread | None = None
 
     def open(self, stream: Stream) -> bool:
@@ -97,6 +102,7 @@ class Feed:
             if len(self._by_id) >= self.max_streams:
                 return False
             self._by_id[id(stream)] = stream
+            metrics.LIVE_STREAMS.inc()
             if self._thread is None or not self._thread.is_alive():
                 self._since = max(self._since, datetime.fromisoformat(self.now()))
                 self._thread = threading.Thread(target=self._run, name="ctxapi-live", daemon=True)
@@ -105,7 +111,8 @@ class Feed:
 
     def close(self, stream: Stream) -> None:
         with self._lock:
-            self._by_id.pop(id(stream), None)
+            if self._by_id.pop(id(stream), None) is not None:
+                metrics.LIVE_STREAMS.dec()
 
     @property
     def open_streams(self) -> int:
@@ -127,16 +134,23 @@ class Feed:
             time.sleep(self.poll_seconds)
 
     def poll(self) -> list[Change]:
-        """Read the writes committed since the last poll and hand them to the streams."""
-        since = self._since if self._crowded else self._since - OVERLAP
-        rows = self.db.read(_NEW_WRITES, {"since": since.isoformat(), "limit": LIMIT})
-        fresh = [_change(row) for row in rows if row["id"] not in self._seen]
-        # More than LIMIT writes in the window, all sent: read on from the newest, or stall.
-        self._crowded = len(rows) == LIMIT and not fresh
+        """Read the writes committed since the last poll and hand the new ones to the streams:
+        every write from ``OVERLAP`` before the newest seen (or the clock, if later) on, a
+        page at a time, in (``at``, ``id``) order, skipping those already sent."""
+        self._since = max(self._since, datetime.fromisoformat(self.now()))
+        since, after = self._since - OVERLAP, ""
+        fresh: list[Change] = []
+        while True:
+            parameters = {"since": since.isoformat(), "after": after, "limit": PAGE}
+            rows = self.db.read(_NEW_WRITES, parameters)
+            fresh += [_change(row) for row in rows if row["id"] not in self._seen]
+            for change in fresh:
+                self._seen[change.id] = datetime.fromisoformat(change.at)
+            if len(rows) < PAGE:
+                break
+            since, after = datetime.fromisoformat(rows[-1]["at"]), rows[-1]["id"]
         for change in fresh:
-            at = datetime.fromisoformat(change.at)
-            self._seen[change.id] = at
-            self._since = max(self._since, at)
+            self._since = max(self._since, self._seen[change.id])
         horizon = self._since - 2 * OVERLAP
         self._seen = {key: at for key, at in self._seen.items() if at >= horizon}
         with self._lock:

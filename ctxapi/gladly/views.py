@@ -14,17 +14,21 @@ from datetime import UTC, datetime
 import orjson
 from flask import Blueprint, Response, current_app, g, request
 
+from ctxapi import ratelimit
 from ctxapi.access.audit import AuditUnavailable
 from ctxapi.config import Settings
 from ctxapi.gladly import signing
 from ctxapi.gladly.adapter import BadLookup, Reader, answer, read_lookup
 from ctxapi.gladly.adapters import Adapter, AdapterStore
 from ctxapi.http import error_response
+from ctxapi.ratelimit import RateLimiter
 from ctxapi.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 PATH = "/gladly/lookup"
+#: Lookups a minute one client address, and one adapter, may make (Gladly asks once a contact).
+LOOKUPS_PER_MINUTE = 600
 RETRY_AFTER_SECONDS = 5
 _UNAUTHENTICATED = (
     "Not authenticated: check the adapter's user name, password and signing key"
@@ -42,6 +46,10 @@ class _Refused(Exception):
 def lookup() -> Response:
     """Answer one Gladly lookup with ``{"results": [...]}``."""
     state = current_app.extensions["ctxapi"]
+    # A budget per client address before the credentials cost a read, and one per adapter.
+    too_many = _over_budget(state.limiter, "gladly-from:" + (request.remote_addr or "-"))
+    if too_many is not None:
+        return too_many
     body = request.get_data(cache=True)
     try:
         adapter = _authenticate(AdapterStore(state.db), body, state.settings)
@@ -52,6 +60,9 @@ def lookup() -> Response:
         return response
     except DatabaseUnavailable as error:
         return _unavailable(error.public_message())
+    too_many = _over_budget(state.limiter, "gladly:" + adapter.id)
+    if too_many is not None:
+        return too_many
     try:
         asked = read_lookup(body)
     except BadLookup as error:
@@ -112,6 +123,17 @@ def _authenticate(store: AdapterStore, body: bytes, settings: Settings) -> Adapt
         except signing.SignatureRefused as error:
             raise _Refused(f"adapter {adapter.id}: signature {error.reason.value}") from None
     return adapter
+
+
+def _over_budget(limiter: RateLimiter, who: str) -> Response | None:
+    """429 with Retry-After when ``who`` made more than ``LOOKUPS_PER_MINUTE`` lookups."""
+    decision = limiter.check(who, LOOKUPS_PER_MINUTE)
+    if decision.allowed:
+        return None
+    message = f"More than {decision.limit} lookups a minute; retry in {decision.retry_after} s."
+    response = error_response(429, "RATE_LIMITED", message)
+    response.headers.update(ratelimit.headers(decision))
+    return response
 
 
 def _unavailable(message: str) -> Response:

@@ -16,10 +16,13 @@ type, and the outcome; never the payload or the secret.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import random
+import socket
 import ssl
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -38,11 +41,10 @@ log = logging.getLogger("ctxapi.webhooks")
 
 #: Deliveries claimed at once; the lease covers sending all of them at the timeouts' worst.
 BATCH = 10
-#: Bytes of a receiver's answer read (and dropped) before the connection is closed.
-ANSWER_BYTES = 65536
 
 _CANDIDATES: LiteralString = """
 MATCH (d:Delivery {state: 'pending'}) WHERE d.due <= $dueBy AND coalesce(d.leaseUntil, 0.0) <= $now
+  AND EXISTS { MATCH (:Webhook {id: d.webhook}) }
 WITH d ORDER BY d.due, d.id LIMIT $batch
 SET d._lock = true REMOVE d._lock
 RETURN d.id AS id
@@ -111,14 +113,15 @@ class Answer:
 
 def claim(
     db: Database, settings: Settings, *, due_by: float | None = None, now: float | None = None
-) -> list[Claimed]:
-    """Lease up to ``BATCH`` deliveries due by ``due_by`` (default: now) to this dispatcher."""
+) -> list[Claimed] | None:
+    """Lease up to ``BATCH`` deliveries due by ``due_by`` (default: now) to this dispatcher;
+    None when none is due (an empty list: those found were just taken by another one)."""
     moment = time.time() if now is None else now
     token = uuid.uuid4().hex
     per_send = settings.webhook_connect_timeout + settings.webhook_read_timeout + 1
     until = moment + BATCH * per_send + 30
 
-    def work(tx: ManagedTransaction) -> list[Any]:
+    def work(tx: ManagedTransaction) -> list[Any] | None:
         found = [
             row["id"]
             for row in tx.run(
@@ -126,10 +129,13 @@ def claim(
             )
         ]
         if not found:
-            return []
+            return None
         rows = tx.run(_CLAIM, ids=found, now=moment, until=until, claim=token)
         return list(rows)
 
+    rows = db.write(work)
+    if rows is None:
+        return None
     return [
         Claimed(
             row["id"],
@@ -144,7 +150,7 @@ def claim(
             row["brand"],
             token,
         )
-        for row in db.write(work)
+        for row in rows
     ]
 
 
@@ -161,16 +167,32 @@ def post(claimed: Claimed, settings: Settings, *, now: float | None = None) -> A
         "Ctxapi-Signature": signing.header(claimed.secret, stamp, body),
     }
     parts = urlsplit(claimed.url)
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = kind(parts.hostname or "", parts.port, timeout=settings.webhook_connect_timeout)
+    https = parts.scheme == "https"
+    kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    port = parts.port or (443 if https else 80)  # given, so an IPv6 host is not split at ':'
+    connection = kind(parts.hostname or "", port, timeout=settings.webhook_connect_timeout)
     target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    # The whole attempt has a deadline: a receiver that answers a byte at a time is cut off.
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        if connection.sock is not None:
+            with contextlib.suppress(OSError):
+                connection.sock.shutdown(socket.SHUT_RDWR)
+
+    deadline = threading.Timer(
+        settings.webhook_connect_timeout + settings.webhook_read_timeout, cut_off
+    )
+    deadline.start()
     try:
         connection.connect()
         if connection.sock is not None:
             connection.sock.settimeout(settings.webhook_read_timeout)
         connection.request("POST", target, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(ANSWER_BYTES)
+        response = connection.getresponse()  # the status and headers; the body is not read
+        if expired.is_set():  # cut off mid-answer: what was read is not an answer
+            return Answer(None, "timed out")
         return Answer(response.status, None)
     except ConnectionRefusedError:
         return Answer(None, "connection refused")
@@ -179,8 +201,11 @@ def post(claimed: Claimed, settings: Settings, *, now: float | None = None) -> A
     except ssl.SSLError as error:
         return Answer(None, f"TLS failed ({type(error).__name__})")
     except (OSError, http.client.HTTPException) as error:
+        if expired.is_set():
+            return Answer(None, "timed out")
         return Answer(None, f"no answer ({type(error).__name__})")
     finally:
+        deadline.cancel()
         connection.close()
 
 

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import LiteralString
 
 from ctxapi.config import Settings
@@ -22,8 +22,11 @@ log = logging.getLogger("ctxapi.webhooks")
 
 #: Delivered deliveries are kept this long for ``status`` counts, then removed.
 KEEP_DELIVERED_DAYS = 7
+# Delivered ones past keeping, and any left by a webhook removed while a write made them.
 _PRUNE: LiteralString = """
-MATCH (d:Delivery {state: 'delivered'}) WHERE d.due < $before
+MATCH (d:Delivery)
+WHERE (d.state = 'delivered' AND d.due < $before)
+   OR NOT EXISTS { MATCH (:Webhook {id: d.webhook}) }
 WITH d LIMIT 10000 DELETE d RETURN count(*) AS n
 """
 
@@ -42,10 +45,11 @@ class Dispatcher:
         outcomes: Counter[str] = Counter()
         start = time.time()
         with ThreadPoolExecutor(delivery.BATCH, thread_name_prefix="webhook") as pool:
-            while claimed := delivery.claim(self.db, self.settings, due_by=start):
-                answers = pool.map(lambda one: delivery.post(one, self.settings), claimed)
-                for one, answer in zip(claimed, answers, strict=True):
-                    outcomes[delivery.settle(self.db, self.settings, one, answer)] += 1
+            while (claimed := delivery.claim(self.db, self.settings, due_by=start)) is not None:
+                sent = {pool.submit(delivery.post, one, self.settings): one for one in claimed}
+                for done in as_completed(sent):  # each settled as soon as it is answered
+                    answer = done.result()
+                    outcomes[delivery.settle(self.db, self.settings, sent[done], answer)] += 1
         return outcomes
 
     def announce(self) -> int:
@@ -77,4 +81,7 @@ class Dispatcher:
                 self.deliver()
             except DatabaseUnavailable as error:
                 log.warning("webhooks paused: %s", error)
+            except Exception:  # logged without values; the next round tries again
+                log.exception("webhooks: a round failed")
+                stop.wait(self.settings.webhook_poll * 5)
             stop.wait(self.settings.webhook_poll)

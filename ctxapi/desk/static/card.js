@@ -20,6 +20,8 @@
   const CONTACTED = `mutation CardContacted($input: MarkContactedInput!) {
   markContacted(input: $input) { replayed userErrors { field message code } interaction { id } } }`;
 
+  const LIVE = { live: "Live: changes appear as they happen.", reconnecting: "Reconnecting…",
+    off: "Not live: reload the card to see changes." };
   let params = new URLSearchParams(location.search);
   let current = null;  // {id, shared: {kind, count} | null}
   let drawn = 0;
@@ -67,8 +69,12 @@
   }
 
   // -- drawing the card ----------------------------------------------------------------------
+  let generation = 0;  // which open() a read belongs to: a late answer for another is dropped
+
   async function load() {
+    const asked = generation;
     const body = await gql(Desk.config.document, { id: current.id });
+    if (asked !== generation) return;
     const customer = body.data && body.data.customer;
     if (!customer) {
       notFound("No customer of this key's brands has that id.");
@@ -288,12 +294,13 @@
   }
 
   function open(found) {
+    generation += 1;
     current = found;
     if (stopFollowing) stopFollowing();
     stopFollowing = Desk.follow({ customer: found.id }, () => {
       clearTimeout(refresh);
       refresh = setTimeout(() => load().catch(fail), 150);  // a burst of changes: one read
-    }, (state) => Desk.status(state === "live" ? "Live: changes appear as they happen." : "Reconnecting…"));
+    }, (state) => Desk.status(LIVE[state]));
     return load().catch(fail);
   }
 
@@ -305,8 +312,13 @@
   }
 
   async function start() {
+    generation += 1;  // what the card showed before is no longer asked for
+    const mine = generation;
+    if (stopFollowing) stopFollowing();
+    stopFollowing = null;
     try {
       const found = await resolve();
+      if (mine !== generation) return;  // the desktop moved on meanwhile
       if (found.missing) notFound(found.missing);
       else if (found.candidates) choose(found.candidates, found.kind);
       else await open(found);

@@ -114,6 +114,7 @@ const Desk = (() => {
   window.addEventListener("message", (event) => {
     const data = event.data;
     if (!allowed(event.origin) || !data || typeof data.type !== "string") return;
+    if (framed && event.source !== window.parent) return;  // only the desktop framing the page
     if (data.type === "ctxapi:init" && typeof data.key === "string" && data.key) keep(data.key);
     if (handlers[data.type]) handlers[data.type](data);
   });
@@ -167,6 +168,7 @@ const Desk = (() => {
     let stopped = false;
     let first = true;
     let delay = 1000;
+    const abort = new AbortController();
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
     function dispatch(block) {
@@ -191,12 +193,22 @@ const Desk = (() => {
           const given = await apiKey();
           const response = await fetch(config.events + "?" + new URLSearchParams(params), {
             headers: { Authorization: "Bearer " + given, Accept: "text/event-stream" },
+            signal: abort.signal,
           });
+          if (response.status === 401) {
+            forget();
+            askForKey("That API key was not accepted: give another.");
+            continue;
+          }
+          if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+            onStatus("off");  // not this key's to follow (gone, another brand): asking again won't help
+            return;
+          }
           if (!response.ok) throw new Error(String(response.status));
           const reader = response.body.getReader();
           const decoder = new TextDecoder();
           let buffer = "";
-          for (;;) {
+          while (!stopped) {
             const { value, done } = await reader.read();
             if (done) break;
             buffer += decoder.decode(value, { stream: true });
@@ -208,15 +220,17 @@ const Desk = (() => {
           }
           delay = 250;  // the stream ended on time: come straight back
         } catch {
+          if (stopped) return;
           onStatus("reconnecting");
           delay = Math.min(delay * 2, 15000);
         }
-        await sleep(delay);
+        if (!stopped) await sleep(delay);
       }
     }
     run();
-    return () => {
+    return () => {  // the page follows something else now: the stream ends at once
       stopped = true;
+      abort.abort();
     };
   }
 

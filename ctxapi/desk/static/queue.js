@@ -51,7 +51,8 @@
   Desk.follow({ queue: "1" }, () => {
     clearTimeout(refresh);
     refresh = setTimeout(draw, 300);
-  }, (state) => Desk.status(state === "live" ? "Live: the queue follows changes." : "Reconnecting…"));
+  }, (state) => Desk.status({ live: "Live: the queue follows changes.", reconnecting: "Reconnecting…",
+    off: "Not live: reload the page to see changes." }[state]));
   Desk.tell({ type: "ctxapi:ready" });
   draw();
 })();
