@@ -9,12 +9,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ctxapi.config import Settings
+from ctxapi.db import Database
 from ctxapi.store.events import Event
 from ctxapi.webhooks.registry import Registry, Webhook
 from ctxapi.webhooks.signing import SignatureError, verify
@@ -119,6 +122,17 @@ class Receiver:
         while len(self.delivered()) < n and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.delivered()
+
+
+def fast_settings(settings: Settings, folder: Path) -> Settings:
+    """``settings`` with ``FAST``'s retries, the audit log in ``folder``."""
+    return replace(settings, audit_log=str(folder / "audit.jsonl"), **FAST)  # type: ignore[arg-type]
+
+
+def no_webhooks(db: Database) -> Registry:
+    """The webhooks of ``db``, none yet (nor deliveries)."""
+    db.write(lambda tx: tx.run("MATCH (n) WHERE n:Webhook OR n:Delivery DETACH DELETE n").consume())
+    return Registry(db)
 
 
 def subscribe(hooks: Registry, receiver: Receiver, *events: Event, brand: str = "b") -> Webhook:

@@ -9,7 +9,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from ctxapi.webhooks.dispatcher import Dispatcher
 from ctxapi.webhooks.registry import Registry
 from tests.api import query
 from tests.conftest import clear_graph
-from tests.receiver import FAST, Receiver, subscribe
+from tests.receiver import Receiver, fast_settings, no_webhooks, subscribe
 from tests.writing import AGENT_SCOPES, NOW, build_world, client_with, together
 
 RECORD = """
@@ -51,16 +50,12 @@ def _leave_a_clean_graph(db: Database) -> Iterator[None]:
 
 @pytest.fixture
 def fast(settings: Settings, tmp_path: Path) -> Settings:
-    return replace(settings, audit_log=str(tmp_path / "audit.jsonl"), **FAST)  # type: ignore[arg-type]
+    return fast_settings(settings, tmp_path)
 
 
 @pytest.fixture
 def hooks(world: Database) -> Registry:
-    """The webhooks, none yet (nor deliveries)."""
-    world.write(
-        lambda tx: tx.run("MATCH (n) WHERE n:Webhook OR n:Delivery DETACH DELETE n").consume()
-    )
-    return Registry(world)
+    return no_webhooks(world)
 
 
 @pytest.fixture

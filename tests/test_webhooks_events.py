@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from ctxapi.webhooks.dispatcher import Dispatcher
 from ctxapi.webhooks.registry import Registry
 from tests.api import data
 from tests.conftest import clear_graph, neo4j_env
-from tests.receiver import FAST, Receiver, subscribe
+from tests.receiver import Receiver, fast_settings, no_webhooks, subscribe
 from tests.writing import AGENT_SCOPES, NOW, build_world, client_with, together
 
 PEPPER = "pepper-for-the-webhook-tests-" + "5" * 32
@@ -46,15 +45,12 @@ def _leave_a_clean_graph(db: Database) -> Iterator[None]:
 
 @pytest.fixture
 def fast(settings: Settings, tmp_path: Path) -> Settings:
-    return replace(settings, audit_log=str(tmp_path / "audit.jsonl"), **FAST)  # type: ignore[arg-type]
+    return fast_settings(settings, tmp_path)
 
 
 @pytest.fixture
 def hooks(world: Database) -> Registry:
-    world.write(
-        lambda tx: tx.run("MATCH (n) WHERE n:Webhook OR n:Delivery DETACH DELETE n").consume()
-    )
-    return Registry(world)
+    return no_webhooks(world)
 
 
 @pytest.fixture
