@@ -171,6 +171,20 @@ class Settings:
 
 
 # Environment variable → (field, converter). Unknown CTXAPI_* variables are ignored.
+def _positive(value: Any) -> Any:
+    if value <= 0:
+        raise ValueError("give a number above 0")
+    return value
+
+
+def _positive_float(value: str) -> float:
+    return float(_positive(float(value)))
+
+
+def _positive_int(value: str) -> int:
+    return int(_positive(int(value)))
+
+
 _ENV: dict[str, tuple[str, Any]] = {
     "NEO4J_URI": ("neo4j_uri", str),
     "NEO4J_USER": ("neo4j_user", str),
@@ -197,12 +211,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_CORS_ORIGINS": ("cors_origins", origins_from),
     "CTXAPI_ALLOWED_HOSTS": ("allowed_hosts", hosts_from),
     "CTXAPI_FRAME_ANCESTORS": ("frame_ancestors", origins_from),
-    "CTXAPI_LIVE_POLL_SECONDS": ("live_poll_seconds", lambda value: _positive(float(value))),
-    "CTXAPI_LIVE_STREAM_SECONDS": (
-        "live_stream_seconds",
-        lambda value: _positive(float(value)),
-    ),
-    "CTXAPI_LIVE_MAX_STREAMS": ("live_max_streams", lambda value: _positive(int(value))),
+    "CTXAPI_LIVE_POLL_SECONDS": ("live_poll_seconds", _positive_float),
+    "CTXAPI_LIVE_STREAM_SECONDS": ("live_stream_seconds", _positive_float),
+    "CTXAPI_LIVE_MAX_STREAMS": ("live_max_streams", _positive_int),
     "CTXAPI_PHONE_REGION": ("phone_region", str),
     "CTXAPI_MAX_RECORD_BYTES": ("max_record_bytes", int),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
@@ -218,20 +229,14 @@ _ENV: dict[str, tuple[str, Any]] = {
     ),
     "CTXAPI_ERASURE_PEPPER": ("erasure_pepper", lambda value: _pepper(value)),
     "CTXAPI_ERASURE_KEEP_AGGREGATES": ("erasure_keep_aggregates", lambda value: _switch(value)),
-    "CTXAPI_WEBHOOK_BACKOFF": ("webhook_backoff", lambda value: _positive(float(value))),
-    "CTXAPI_WEBHOOK_MAX_BACKOFF": ("webhook_max_backoff", lambda value: _positive(float(value))),
-    "CTXAPI_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", lambda value: _positive(int(value))),
-    "CTXAPI_WEBHOOK_CONNECT_TIMEOUT": (
-        "webhook_connect_timeout",
-        lambda value: _positive(float(value)),
-    ),
-    "CTXAPI_WEBHOOK_READ_TIMEOUT": ("webhook_read_timeout", lambda value: _positive(float(value))),
-    "CTXAPI_WEBHOOK_POLL": ("webhook_poll", lambda value: _positive(float(value))),
-    "CTXAPI_WEBHOOK_DUE_SCAN": ("webhook_due_scan", lambda value: _positive(float(value))),
-    "CTXAPI_GLADLY_SIGNATURE_WINDOW": (
-        "gladly_signature_window",
-        lambda value: _positive(float(value)),
-    ),
+    "CTXAPI_WEBHOOK_BACKOFF": ("webhook_backoff", _positive_float),
+    "CTXAPI_WEBHOOK_MAX_BACKOFF": ("webhook_max_backoff", _positive_float),
+    "CTXAPI_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _positive_int),
+    "CTXAPI_WEBHOOK_CONNECT_TIMEOUT": ("webhook_connect_timeout", _positive_float),
+    "CTXAPI_WEBHOOK_READ_TIMEOUT": ("webhook_read_timeout", _positive_float),
+    "CTXAPI_WEBHOOK_POLL": ("webhook_poll", _positive_float),
+    "CTXAPI_WEBHOOK_DUE_SCAN": ("webhook_due_scan", _positive_float),
+    "CTXAPI_GLADLY_SIGNATURE_WINDOW": ("gladly_signature_window", _positive_float),
 }
 
 #: Settings whose values an error message must not repeat.
@@ -243,12 +248,6 @@ MIN_PEPPER = 32
 def _pepper(value: str) -> str:
     if len(value) < MIN_PEPPER:
         raise ValueError(f"give at least {MIN_PEPPER} random characters (openssl rand -hex 32)")
-    return value
-
-
-def _positive(value: Any) -> Any:
-    if value <= 0:
-        raise ValueError("give a number above 0")
     return value
 
 

@@ -51,6 +51,20 @@ def error_response(status: int, code: str, message: str) -> Response:
     return response
 
 
+def unavailable(message: str, retry_after: int = 5) -> Response:
+    """503 UNAVAILABLE with ``Retry-After``: come back, nothing was wrong with the request."""
+    response = error_response(503, "UNAVAILABLE", message)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def rate_limited(message: str, headers: dict[str, str]) -> Response:
+    """429 RATE_LIMITED with the budget's headers (``ratelimit.headers``: Retry-After …)."""
+    response = error_response(429, "RATE_LIMITED", message)
+    response.headers.update(headers)
+    return response
+
+
 def http_error(error: HTTPException) -> Response:
     """Werkzeug's HTTP errors (404, 405, 413, …) as a BAD_REQUEST error, headers kept."""
     response = error_response(error.code or 500, "BAD_REQUEST", error.description or "")

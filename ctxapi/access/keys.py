@@ -98,13 +98,14 @@ class KeyStoreError(ValueError):
     """A key command that cannot be done (a name taken, a key unknown, a brand unknown)."""
 
 
-def new_secret() -> str:
-    """A fresh key: the prefix and 40 random letters and digits."""
-    return PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(_SECRET_LENGTH))
+def new_secret(prefix: str = PREFIX) -> str:
+    """A fresh key (or another secret of ``prefix``): the prefix and 40 random letters and
+    digits."""
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(_SECRET_LENGTH))
 
 
 def fingerprint(key: str) -> str:
-    """What Neo4j stores of a key: the hex SHA-256 of the whole key."""
+    """What Neo4j stores of a key (or a Gladly adapter's password): the hex SHA-256 of it."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 

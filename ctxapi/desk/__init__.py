@@ -11,8 +11,12 @@ from flask import Flask
 
 from ctxapi.config import Settings
 from ctxapi.desk import pages
+from ctxapi.desk.live import Feed
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Register the pages, their assets and the live-update stream on ``app``."""
-    app.register_blueprint(pages.blueprint(settings))
+    """Register the pages, their assets and the live-update stream on ``app``, with its
+    feed (whose poller runs only while a page follows)."""
+    db = app.extensions["ctxapi"].db
+    feed = Feed(db, settings.now, settings.live_poll_seconds, settings.live_max_streams)
+    app.register_blueprint(pages.blueprint(settings, feed))

@@ -42,8 +42,8 @@ def _document(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def blueprint(settings: Settings) -> Blueprint:
-    """The desktop's blueprint for ``settings`` (one live-update feed per process)."""
+def blueprint(settings: Settings, feed: Feed) -> Blueprint:
+    """The desktop's blueprint for ``settings``, its streams fed by ``feed``."""
     desk = Blueprint(
         "desk",
         __name__,
@@ -51,14 +51,12 @@ def blueprint(settings: Settings) -> Blueprint:
         static_folder="static",
         static_url_path="/desk/static",
     )
-    feeds: dict[str, Feed] = {}
     parents = [*settings.frame_ancestors]
     policy = _policy(parents)
 
     def page(template: str, **config: Any) -> Response:
-        state = current_app.extensions["ctxapi"]
-        loopback = state.settings.host in ("127.0.0.1", "localhost", "::1")
-        dev_key = state.settings.graphiql_key if loopback and not state.settings.production else ""
+        loopback = settings.host in ("127.0.0.1", "localhost", "::1")
+        dev_key = settings.graphiql_key if loopback and not settings.production else ""
         config |= {
             "graphql": url_for("graphql"),
             "events": url_for("desk.live"),
@@ -93,7 +91,7 @@ def blueprint(settings: Settings) -> Blueprint:
             response.headers["WWW-Authenticate"] = error.challenge()
             return response
         except DatabaseUnavailable as error:
-            return _unavailable(error.public_message())
+            return http.unavailable(error.public_message())
         g.access = access
         if not access.allows(Scope.CONTEXT_READ):
             forbidden = Forbidden(Scope.CONTEXT_READ, access.name)
@@ -101,9 +99,7 @@ def blueprint(settings: Settings) -> Blueprint:
         decision = state.limiter.check(access.key_id, access.rate_limit)
         if not decision.allowed:
             message = f"This key may make {decision.limit} requests a minute on this instance."
-            response = http.error_response(429, ErrorCode.RATE_LIMITED.value, message)
-            response.headers.update(ratelimit.headers(decision))
-            return response
+            return http.rate_limited(message, ratelimit.headers(decision))
         customer = request.args.get("customer") or None
         if customer is None and request.args.get("queue") != "1":
             message = "Follow a customer (?customer=ID) or the queue (?queue=1)."
@@ -113,20 +109,14 @@ def blueprint(settings: Settings) -> Blueprint:
             try:
                 found = state.db.read(_VISIBLE, {"id": customer, "__brands": access.brands})
             except DatabaseUnavailable as error:
-                return _unavailable(error.public_message())
+                return http.unavailable(error.public_message())
             if not found:
                 message = "No customer of this key's brands has that id."
                 return http.error_response(404, ErrorCode.NOT_FOUND.value, message)
-        feed = feeds.get("feed")
-        if feed is None:
-            feed = feeds.setdefault(
-                "feed",
-                Feed(state.db, settings.now, settings.live_poll_seconds, settings.live_max_streams),
-            )
         stream = Stream(customer, brands)
         if not feed.open(stream):
             message = "This server follows as many pages as it may; the page tries again."
-            return _unavailable(message)
+            return http.unavailable(message)
         response = Response(
             events(feed, stream, settings.live_stream_seconds),
             mimetype="text/event-stream",
@@ -135,12 +125,6 @@ def blueprint(settings: Settings) -> Blueprint:
         return response
 
     return desk
-
-
-def _unavailable(message: str) -> Response:
-    response = http.error_response(503, ErrorCode.UNAVAILABLE.value, message)
-    response.headers["Retry-After"] = "5"
-    return response
 
 
 def _policy(parents: list[str]) -> str:

@@ -12,18 +12,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import string
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
 
 from neo4j import ManagedTransaction
 
+from ctxapi.access.keys import fingerprint, new_secret
 from ctxapi.db import Database
 
 PASSWORD_PREFIX = "gpw_"  # noqa: S105 (a prefix that names what follows, not a password)
-_ALPHABET = string.ascii_letters + string.digits
-_PASSWORD_LENGTH = 40
 #: What a password's hash is compared with when no adapter has the user name: the check
 #: costs the same whether the name is known or not.
 _NOBODY = hashlib.sha256(b"no adapter").hexdigest()
@@ -57,11 +55,6 @@ class Credentials:
     signing_secret: str
 
 
-def password_hash(password: str) -> str:
-    """What Neo4j keeps of a password: its hex SHA-256."""
-    return hashlib.sha256(password.encode()).hexdigest()
-
-
 _CREATE: LiteralString = """
 MATCH (b:Brand {id: $brand})
 CREATE (a:GladlyAdapter {id: $id, brand: $brand, name: $name, passwordHash: $passwordHash,
@@ -89,15 +82,13 @@ class AdapterStore:
         if not brand.strip():
             raise AdapterError("give the brand the adapter answers for: --brand BRAND")
         identifier = "gla_" + secrets.token_hex(8)
-        password = PASSWORD_PREFIX + "".join(
-            secrets.choice(_ALPHABET) for _ in range(_PASSWORD_LENGTH)
-        )
+        password = new_secret(PASSWORD_PREFIX)
         signing_secret = secrets.token_hex(32)
         params = {
             "id": identifier,
             "brand": brand,
             "name": name or f"gladly-{brand}",
-            "passwordHash": password_hash(password),
+            "passwordHash": fingerprint(password),
             "signingSecret": signing_secret,
         }
         created = self.db.write(_records(_CREATE, params))
@@ -120,7 +111,7 @@ class AdapterStore:
         same time whether the user name is known or not, and whatever the password."""
         rows = self.db.read(_FIND, {"id": username}) if username.startswith("gla_") else []
         stored = rows[0]["a"]["passwordHash"] if rows else _NOBODY
-        matches = hmac.compare_digest(password_hash(password), stored)
+        matches = hmac.compare_digest(fingerprint(password), stored)
         return _adapter(rows[0]["a"]) if rows and matches else None
 
 

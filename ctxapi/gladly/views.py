@@ -20,7 +20,7 @@ from ctxapi.config import Settings
 from ctxapi.gladly import signing
 from ctxapi.gladly.adapter import BadLookup, Reader, answer, read_lookup
 from ctxapi.gladly.adapters import Adapter, AdapterStore
-from ctxapi.http import error_response
+from ctxapi.http import error_response, rate_limited, unavailable
 from ctxapi.ratelimit import RateLimiter
 from ctxapi.unavailable import DatabaseUnavailable
 
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 PATH = "/gladly/lookup"
 #: Lookups a minute one client address, and one adapter, may make (Gladly asks once a contact).
 LOOKUPS_PER_MINUTE = 600
-RETRY_AFTER_SECONDS = 5
 _UNAUTHENTICATED = (
     "Not authenticated: check the adapter's user name, password and signing key"
     " (ctxapi gladly add printed them)."
@@ -59,7 +58,7 @@ def lookup() -> Response:
         response.headers["WWW-Authenticate"] = 'Basic realm="ctxapi gladly"'
         return response
     except DatabaseUnavailable as error:
-        return _unavailable(error.public_message())
+        return unavailable(error.public_message())
     too_many = _over_budget(state.limiter, "gladly:" + adapter.id)
     if too_many is not None:
         return too_many
@@ -71,7 +70,7 @@ def lookup() -> Response:
     try:
         results = answer(asked, reader)
     except DatabaseUnavailable as error:
-        return _unavailable(error.public_message())
+        return unavailable(error.public_message())
     if reader.reads.customers:
         try:
             state.audit.record(
@@ -86,7 +85,7 @@ def lookup() -> Response:
             )
         except AuditUnavailable:
             log.exception("gladly lookup %s: the audit log cannot be written", g.request_id)
-            return _unavailable("Personal data cannot be served now: its read cannot be audited.")
+            return unavailable("Personal data cannot be served now: its read cannot be audited.")
     log.info(
         "gladly lookup %s by %s: %s, %d result(s)",
         g.request_id,
@@ -131,12 +130,4 @@ def _over_budget(limiter: RateLimiter, who: str) -> Response | None:
     if decision.allowed:
         return None
     message = f"More than {decision.limit} lookups a minute; retry in {decision.retry_after} s."
-    response = error_response(429, "RATE_LIMITED", message)
-    response.headers.update(ratelimit.headers(decision))
-    return response
-
-
-def _unavailable(message: str) -> Response:
-    response = error_response(503, "UNAVAILABLE", message)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    return rate_limited(message, ratelimit.headers(decision))
