@@ -73,6 +73,9 @@ class Settings:
     phone_region: str = "US"
     max_record_bytes: int = 1_000_000  # `seed load`: a longer line is a reject
     debug: bool = False
+    # Queries made only of compiled fields skip graphql-core's execution (ctxapi.graphql.fast);
+    # off: every query goes through graphql-core (the answers are the same, byte for byte).
+    fast_path: bool = True
     insights: Thresholds = field(default_factory=Thresholds)
     limits: Limits = field(default_factory=Limits)
     # A fixed "now" for insights and the proactive queue (demos, tests); empty: the real time.
@@ -217,6 +220,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_PHONE_REGION": ("phone_region", str),
     "CTXAPI_MAX_RECORD_BYTES": ("max_record_bytes", int),
     "CTXAPI_DEBUG": ("debug", lambda value: value.lower() in {"1", "true", "yes", "on"}),
+    "CTXAPI_FAST_PATH": ("fast_path", lambda value: _switch(value)),
     "CTXAPI_INSIGHTS": ("insights", lambda value: Thresholds.from_file(Path(value))),
     "CTXAPI_NOW": ("clock", lambda value: _aware(value).isoformat()),
     "CTXAPI_ENV": ("env", lambda value: _one_of(value, ("development", "production"))),

@@ -74,6 +74,16 @@ READY = Gauge(
     multiprocess_mode="livemin",
 )
 
+#: How a query was answered: ``fast`` (the compiled fast path, ctxapi.graphql.fast), ``gave_up``
+#: (it started there and graphql-core answered: an error to word), ``graphql`` (not for it).
+EXECUTION_PATHS = ("fast", "gave_up", "graphql")
+EXECUTIONS = Counter(
+    "ctxapi_graphql_executions",
+    "Queries by how they were answered: fast (the compiled fast path), gave_up (started on it,"
+    " answered by graphql-core to word an error), graphql (not made only of compiled fields).",
+    ["path"],
+)
+
 LIVE_STREAMS = Gauge(
     "ctxapi_live_streams",
     "Pages following live updates (/events) now, over the worker processes.",
@@ -114,6 +124,11 @@ def observe_request(operation: str | None, status: int, seconds: float) -> None:
 def too_complex(limit: str) -> None:
     """One request refused for going over ``limit`` (a name of ``ctxapi.limits.Limits``)."""
     TOO_COMPLEX.labels(limit).inc()
+
+
+def executed(path: str) -> None:
+    """One query answered by ``path`` (one of EXECUTION_PATHS)."""
+    EXECUTIONS.labels(path).inc()
 
 
 def neo4j_error(kind: str) -> None:

@@ -163,7 +163,7 @@ def compile(
         raise ClientError("; ".join(error.message for error in coerced))
     return [
         compile_entry(compiler, name, nodes, key)
-        for key, name, nodes, compiler in _roots(
+        for key, name, nodes, compiler in root_compilers(
             schema, document, operation, coerced, settings, access
         )
     ]
@@ -188,7 +188,7 @@ def precompile(
     if isinstance(coerced, list):
         return {}
     compiled: dict[str, CompiledQuery | ClientError] = {}
-    roots = _roots(schema, document, operation, coerced, settings, access)
+    roots = root_compilers(schema, document, operation, coerced, settings, access)
     for key, name, nodes, compiler in roots:
         try:
             compiled[key] = compile_entry(compiler, name, nodes, key)
@@ -199,7 +199,7 @@ def precompile(
     return compiled
 
 
-def _roots(
+def root_compilers(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,

@@ -100,16 +100,7 @@ class Compiler:
         )
 
     def arguments(self, parent: str, name: str, node: FieldNode) -> dict[str, Any]:
-        parent_type = self.schema.get_type(parent)
-        assert isinstance(parent_type, GraphQLObjectType)
-        definition = parent_type.fields[name]
-        try:
-            arguments = get_argument_values(definition, node, self.variable_values)
-        except GraphQLError as error:  # e.g. null from a variable for a non-null argument
-            raise ClientError(error.message) from None
-        if "first" in arguments and arguments["first"] is None:  # null asks for the default
-            arguments["first"] = definition.args["first"].default_value
-        return arguments
+        return field_arguments(self.schema, parent, name, node, self.variable_values)
 
     def projection(self, type_name: str, var: str, nodes: list[FieldNode]) -> tuple[str, Shape]:
         """``{k0: …, k1: …}`` for the fields selected on ``var`` of ``type_name``."""
@@ -262,6 +253,27 @@ class Compiler:
             elif name == "totalCount":
                 page.wants_total = True
         return page
+
+
+def field_arguments(
+    schema: GraphQLSchema,
+    parent: str,
+    name: str,
+    node: FieldNode,
+    variables: dict[str, Any],
+) -> dict[str, Any]:
+    """The arguments of the field ``parent.name`` selected by ``node``, coerced; a mistake is
+    a ClientError, and ``first: null`` asks for the default."""
+    parent_type = schema.get_type(parent)
+    assert isinstance(parent_type, GraphQLObjectType)
+    definition = parent_type.fields[name]
+    try:
+        arguments = get_argument_values(definition, node, variables)
+    except GraphQLError as error:  # e.g. null from a variable for a non-null argument
+        raise ClientError(error.message) from None
+    if "first" in arguments and arguments["first"] is None:  # null asks for the default
+        arguments["first"] = definition.args["first"].default_value
+    return arguments
 
 
 def _where(conditions: list[str]) -> str:

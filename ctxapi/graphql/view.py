@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from threading import Lock
 from typing import Any
 
 import orjson
@@ -27,8 +24,6 @@ from graphql import (
     OperationType,
     execute_sync,
     get_operation_ast,
-    parse,
-    validate,
 )
 
 from ctxapi import metrics, ratelimit
@@ -38,8 +33,10 @@ from ctxapi.access.keys import Scope
 from ctxapi.db import BOOKMARKS, QUERY_LOG, REQUEST_ID, DatabaseUnavailable, InvalidBookmarks
 from ctxapi.graphql.compiler import precompile
 from ctxapi.graphql.context import Context, PiiReads
-from ctxapi.graphql.cost import QueryTooComplex, check_document
+from ctxapi.graphql.cost import QueryTooComplex
+from ctxapi.graphql.documents import DocumentCache
 from ctxapi.graphql.errors import ClientError, ErrorCode
+from ctxapi.graphql.fast import FastPath, run
 from ctxapi.graphql.graphiql import graphiql_page
 from ctxapi.limits import Limits
 
@@ -63,57 +60,6 @@ class RequestError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A query's parsed document (None if it does not parse) and its parse/validation errors;
-    ``limit`` names the limit of a document refused as QUERY_TOO_COMPLEX."""
-
-    document: DocumentNode | None
-    errors: tuple[GraphQLError, ...] = ()
-    limit: str | None = None
-
-
-class DocumentCache:
-    """Parsed and validated documents by query text (LRU), so a repeated query skips both."""
-
-    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int = 512) -> None:
-        self.schema = schema
-        self.limits = limits
-        self.size = size
-        self._entries: OrderedDict[str, Prepared] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, query: str) -> Prepared:
-        """``query`` parsed and validated, from the cache when it was seen before."""
-        with self._lock:
-            entry = self._entries.get(query)
-            if entry is not None:
-                self._entries.move_to_end(query)
-                return entry
-        entry = self._load(query)
-        with self._lock:
-            self._entries[query] = entry
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return entry
-
-    def _load(self, query: str) -> Prepared:
-        try:
-            document = parse(query, no_location=False, max_tokens=self.limits.max_tokens)
-        except GraphQLError as syntax_error:
-            syntax_error.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
-            return Prepared(None, (syntax_error,))
-        try:
-            check_document(document, self.limits)
-        except QueryTooComplex as too_complex:
-            error = GraphQLError(str(too_complex), extensions={"code": too_complex.code.value})
-            return Prepared(None, (error,), too_complex.limit)
-        errors = validate(self.schema, document)
-        for error in errors:
-            error.extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
-        return Prepared(document, tuple(errors))
-
-
 class GraphQLView:
     """The ``/graphql`` endpoint."""
 
@@ -121,6 +67,7 @@ class GraphQLView:
         self.schema = schema
         self.limits = limits or Limits()
         self.documents = DocumentCache(schema, self.limits)
+        self.fast = FastPath(schema)
 
     def __call__(self) -> Response:
         """Answer, and count the request by operation and status (ctxapi.metrics)."""
@@ -273,14 +220,17 @@ class GraphQLView:
         started = time.perf_counter()
         state = current_app.extensions["ctxapi"]
         timings: list[float] = []
+        settings, variables, name = state.settings, params["variables"], params["operationName"]
+        fast = None
         try:
-            compiled = precompile(
-                self.schema,
-                document,
-                params["variables"],
-                params["operationName"],
-                state.settings,
-                g.access,
+            if settings.fast_path and not wrote:
+                fast = self.fast.queries(
+                    params["query"], document, variables, name, settings, g.access
+                )
+            compiled = (
+                {}
+                if fast
+                else precompile(self.schema, document, variables, name, settings, g.access)
             )
         except QueryTooComplex as error:
             metrics.too_complex(error.limit)
@@ -289,7 +239,16 @@ class GraphQLView:
         token, request = QUERY_LOG.set(timings), REQUEST_ID.set(g.request_id)
         reads = PiiReads()
         try:
-            result = self._run(document, params, state, compiled, reads)
+            result = self._fast(fast, state.db, reads) if fast else None
+            if result is None:
+                if fast:  # it gave up: graphql-core words the error
+                    reads = PiiReads()
+                    compiled = precompile(
+                        self.schema, document, variables, name, settings, g.access
+                    )
+                elif not wrote:
+                    metrics.executed("graphql")
+                result = self._run(document, params, state, compiled, reads)
         finally:
             QUERY_LOG.reset(token)
             REQUEST_ID.reset(request)
@@ -331,6 +290,19 @@ class GraphQLView:
         if status == 503:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    def _fast(self, fast: Any, db: Any, reads: PiiReads) -> ExecutionResult | None:
+        """The answer of the compiled fast path (ctxapi.graphql.fast); None if it gave up."""
+        plan, queries = fast
+        try:
+            data = run(plan, queries, db.read, g.access.unmasked, reads.record)
+        except (DatabaseUnavailable, InvalidBookmarks):
+            data = None
+        except Exception:
+            log.exception("request %s: the fast path failed; graphql-core answers", g.request_id)
+            data = None
+        metrics.executed("gave_up" if data is None else "fast")
+        return None if data is None else ExecutionResult(data=data)
 
     def _run(
         self,
