@@ -57,6 +57,8 @@ class Settings:
     # Threads per worker (gthread): a slow client holds one thread, not a worker.
     threads: int = 8
     worker_timeout: int = 30
+    # gunicorn's access log: "all" requests, "errors" (failed or slow ones only), or "off".
+    access_log: str = "all"
     readiness_timeout: float = 1.5
     # Browsers (ctxapi.browsers): the origins whose pages may call the API (CORS; none: no
     # page may), and the names a request's Host may give (DNS rebinding; "*": any, unsafe).
@@ -211,6 +213,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CTXAPI_WORKERS": ("workers", int),
     "CTXAPI_THREADS": ("threads", int),
     "CTXAPI_WORKER_TIMEOUT": ("worker_timeout", int),
+    "CTXAPI_ACCESS_LOG": ("access_log", lambda value: _one_of(value, ("all", "errors", "off"))),
     "CTXAPI_CORS_ORIGINS": ("cors_origins", origins_from),
     "CTXAPI_ALLOWED_HOSTS": ("allowed_hosts", hosts_from),
     "CTXAPI_FRAME_ANCESTORS": ("frame_ancestors", origins_from),

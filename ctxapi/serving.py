@@ -13,7 +13,9 @@ before its workers start, so ``/metrics`` sums every worker (ctxapi.metrics); a 
 exits drops its live gauges there, and the folder goes when the server stops.
 
 The access log names the path without the query string: a GET to /graphql carries the query
-and its variables (emails, phone numbers) in the URL.
+and its variables (emails, phone numbers) in the URL. ``CTXAPI_ACCESS_LOG`` takes it off the
+hot path: ``errors`` writes a line only for a failed or slow request, ``off`` none (gunicorn
+then builds no line at all).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ from ctxapi.ratelimit import RateLimiter
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 #: Seconds an idle kept-alive connection stays open (in the poller, holding no thread).
 KEEPALIVE_SECONDS = 5
+#: ``CTXAPI_ACCESS_LOG``: every request, only failed or slow ones (``SLOW_SECONDS``), none.
+ACCESS_LOG_MODES = ("all", "errors", "off")
+SLOW_SECONDS = 1.0
 GRACEFUL_TIMEOUT_SECONDS = 10
 
 
@@ -62,6 +67,17 @@ class Logger(glogging.Logger):  # type: ignore[misc]
         driver_log.addFilter(Redact())
         driver_log.setLevel(logging.CRITICAL)
         driver_log.propagate = False
+
+
+class ErrorsLogger(Logger):
+    """The logger of ``CTXAPI_ACCESS_LOG=errors``: an access line only for a request that
+    failed (status 400 or more) or was slow (a second or more); a quick success costs no
+    line."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if resp.status_code < 400 and request_time.total_seconds() < SLOW_SECONDS:
+            return
+        super().access(resp, req, environ, request_time)
 
 
 class ThreadWorker(gthread.ThreadWorker):  # type: ignore[misc]
@@ -111,9 +127,9 @@ def options(
         # whose loop hangs; CTXAPI_QUERY_TIMEOUT and the driver limits bound a slow request.
         "timeout": settings.worker_timeout,
         "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,
-        "accesslog": "-",
+        "accesslog": None if settings.access_log == "off" else "-",
         "access_log_format": ACCESS_LOG_FORMAT,
-        "logger_class": Logger,
+        "logger_class": ErrorsLogger if settings.access_log == "errors" else Logger,
         # Several servers (tests, make run) may run at once; none needs the control socket.
         "control_socket_disable": True,
         "worker_exit": _and_mark_dead(worker_exit),

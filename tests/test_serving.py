@@ -289,6 +289,23 @@ def test_the_server_logs_no_email_phone_or_variable(
     assert _leaks(output) == [], output
 
 
+@pytest.mark.parametrize(("mode", "lines"), [("errors", 1), ("off", 0)])
+def test_the_access_log_keeps_only_failures_or_nothing(
+    settings: Settings, ann: Database, tmp_path: Path, api_key: str, mode: str, lines: int
+) -> None:
+    # given a server whose access log is off the hot path
+    query = {"query": "{ apiVersion }"}
+    with serving(settings, tmp_path, CTXAPI_ACCESS_LOG=mode) as served:
+        # when two requests succeed and one is refused
+        answers = [_request(served.base + "/graphql", query, key=api_key) for _ in range(2)]
+        answers.append(_request(served.base + "/graphql", query, key="ctx_live_" + "0" * 40))
+    # then only the refused one has a line ("errors"), or none has ("off")
+    assert [status for status, _ in answers] == [200, 200, 401]
+    assert served.stdout.read_text().count('"POST /graphql"') == lines, served.output()
+    if lines:
+        assert '"POST /graphql" 401' in served.stdout.read_text()
+
+
 def test_an_internal_error_is_logged_with_its_stack_but_not_its_message(
     client: FlaskClient,
     ann: Database,
