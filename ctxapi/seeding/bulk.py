@@ -8,8 +8,9 @@ references to records that do not exist, an order number that belongs to another
 erased customer's tombstone — answered from what the files themselves hold: every type comes
 after the types it references (``store.graph.RECORD_TYPES``), so when a record is checked,
 everything it may name has been read. Batches are kept as ``seed load`` makes them (a key
-twice, or ``batch_size`` records), and each batch's rejects follow its records' own, so the
-rejects file is the same, line for line. What ``seed load`` would write goes to a spool per
+twice, or ``batch_size`` records), and a batch's reference and constraint rejects are written
+where ``seed load``'s writer thread writes them when it is slower than its reader (``LAG``
+batches behind, all of a file's before the next file), so the rejects file is the same. What ``seed load`` would write goes to a spool per
 type (JSON Lines of the write query's rows); the last accepted record of a key wins, as in
 the database. Only upserts: a delta record (``patch``, ``delete``) stops the check.
 """
@@ -50,6 +51,9 @@ TYPE_OF_LABEL = {
     "Interaction": "interactions", "Identity": "identities",
 }  # fmt: skip
 CHUNK = 1000  # records per piece of work handed to a worker
+#: Batches seed load's writer may still hold when the reader submits the next: its queue's
+#: two and the one it writes. Their rejects come after the records read meanwhile.
+LAG = 3
 WINDOW = 8  # pieces of work in flight
 
 
@@ -136,6 +140,8 @@ class Checker:
         self._numbers: dict[str, str] = {}  # order number → the order that holds it
         self._spool: IO[bytes] | None = None
         self._spooled = 0
+        # The rejects of the batches seed load's writer thread still has (LAG at most)
+        self._held: deque[list[tuple[Origin, Any]]] = deque()
 
     def check(self, files: list[tuple[RecordType, Path]]) -> Checked:
         """Check every file in order; ImportRefused for a damaged file or a delta record."""
@@ -208,6 +214,7 @@ class Checker:
         references checked, order numbers kept unique, the rest written (here: spooled)."""
         summary = self.checked.summary
         stats = summary.of(record_type.name)
+        held: list[tuple[Origin, Any]] = []
         for item in batch:
             why = self._erased(record_type.name, item.row)
             if why is not None:
@@ -217,26 +224,38 @@ class Checker:
                 continue
             reasons = [describe(ref) for ref in item.references if not self._exists(ref)]
             if reasons:
-                self.rejects.add(item.origin, {"_references": reasons})
+                held.append((item.origin, {"_references": reasons}))
                 stats.rejected += 1
                 continue
-            self._write(record_type, stats, item)
+            refused = self._write(record_type, stats, item)
+            if refused is not None:
+                held.append((item.origin, refused))
+        if batch:
+            self._held.append(held)
+        while len(self._held) > LAG:
+            self._release()
 
-    def _write(self, record_type: RecordType, stats: TypeStats, item: Item) -> None:
+    def _release(self) -> None:
+        """Write the rejects of the oldest batch seed load's writer would have written."""
+        for origin, errors in self._held.popleft():
+            self.rejects.add(origin, errors)
+
+    def _write(self, record_type: RecordType, stats: TypeStats, item: Item) -> Any:
+        """Count and spool ``item`` as its write would; the reject's errors if it breaks the
+        order numbers' uniqueness."""
         winners = self.checked.winners.setdefault(record_type.name, {})
         digest = item.row["hash"]
         old = winners.get(item.key)
         if old is not None and old[0] == digest:
             stats.unchanged += 1
-            return
+            return None
         if record_type.name == "orders":
             number = item.row["props"]["number"]
             holder = self._numbers.get(number)
             if holder is not None and holder != item.key:
                 reason = _constraint_reason([LoadItem(item.row, item.references, item.origin)])
-                self.rejects.add(item.origin, {"_record": [reason]})
                 stats.rejected += 1
-                return
+                return {"_record": [reason]}
             self._numbers[number] = item.key
         if old is None:
             stats.created += 1
@@ -246,6 +265,7 @@ class Checker:
         self._spool.write(orjson.dumps(item.row) + b"\n")
         winners[item.key] = (digest, self._spooled)
         self._spooled += 1
+        return None
 
     def _exists(self, ref: Reference) -> bool:
         label, value = ref
@@ -271,6 +291,8 @@ class Checker:
         self._spool, self._spooled = spool.open("wb"), 0
 
     def _close_file(self, record_type: RecordType, begun: float) -> None:
+        while self._held:  # seed load drains its writer after each file
+            self._release()
         self.checked.summary.of(record_type.name).seconds += time.perf_counter() - begun
 
     # -- reading and handing out the validation ------------------------------------------
