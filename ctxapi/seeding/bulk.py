@@ -10,9 +10,10 @@ after the types it references (``store.graph.RECORD_TYPES``), so when a record i
 everything it may name has been read. Batches are kept as ``seed load`` makes them (a key
 twice, or ``batch_size`` records), and a batch's reference and constraint rejects are written
 where ``seed load``'s writer thread writes them when it is slower than its reader (``LAG``
-batches behind, all of a file's before the next file), so the rejects file is the same. What ``seed load`` would write goes to a spool per
-type (JSON Lines of the write query's rows); the last accepted record of a key wins, as in
-the database. Only upserts: a delta record (``patch``, ``delete``) stops the check.
+batches behind, all of a file's before the next file), so the rejects file is the same.
+What ``seed load`` would write goes to a spool per type (JSON Lines of the write queries'
+rows); the last accepted record of a key wins, as in the database. Only upserts: a delta
+record (``patch``, ``delete``) stops the check.
 """
 
 from __future__ import annotations
