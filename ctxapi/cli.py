@@ -6,7 +6,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,7 +16,7 @@ from ctxapi.access.commands import audit, keys
 from ctxapi.commandline import settings as _settings
 from ctxapi.erasure_command import erase
 from ctxapi.gladly.commands import gladly
-from ctxapi.seeding.load import DEFAULT_BATCH_SIZE
+from ctxapi.seeding.commands import run_load, seed
 from ctxapi.seeding.shift import demo_distance
 from ctxapi.webhooks.commands import dispatching, webhooks
 
@@ -170,151 +169,6 @@ def schema_graphql(write: bool) -> None:
         click.echo(sdl(), nl=False)
 
 
-# -- seed ------------------------------------------------------------------------------------
-def _console() -> Any:
-    """Rich output; when piped or logged, wide enough that tables are not cut."""
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
-    return console
-
-
-@cli.group()
-def seed() -> None:
-    """Fill and refresh the graph from exports (format: seed/README.md)."""
-
-
-@seed.command("load")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Validate every record; write nothing.")
-@click.option(
-    "--rejects",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("rejects.jsonl"),
-    show_default=True,
-    help="Where rejected records go, one JSON object per line (file, line, raw, errors).",
-)
-@click.option(
-    "--max-rejects",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Exit 0 as long as at most this many records were rejected.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1, max=100_000),
-    default=DEFAULT_BATCH_SIZE,
-    show_default=True,
-    help="Records per write transaction.",
-)
-@click.option(
-    "--summary-json",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write the summary as JSON (per type: read, created, …, seconds).",
-)
-@click.option(
-    "--metrics-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Keep the counts per type in this Prometheus textfile (*.prom), every few seconds.",
-)
-@click.option(
-    "--phone-region",
-    default=None,
-    help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
-)
-@click.option(
-    "--max-record-bytes",
-    type=click.IntRange(min=1),
-    default=None,
-    help="A longer line is a reject [CTXAPI_MAX_RECORD_BYTES, default 1000000].",
-)
-def seed_load(
-    paths: tuple[Path, ...],
-    dry_run: bool,
-    rejects: Path,
-    max_rejects: int,
-    batch_size: int,
-    summary_json: Path | None,
-    metrics_file: Path | None,
-    phone_region: str | None,
-    max_record_bytes: int | None,
-) -> None:
-    """Load record files (or folders of them) into the graph, in dependency order.
-
-    Files are named <type>.jsonl (or .csv for flat types, .gz allowed), e.g. customers.jsonl,
-    orders-2024.jsonl. Loading the same files again changes nothing; a changed record updates
-    its node; a record with "op": "patch" or "delete" changes only what it gives, or deletes
-    (seed/README.md, "Delta records"). Exit status 1 when more than --max-rejects records
-    were rejected, or when the load cannot go on (a broken .gz file: what was read before the
-    break stays loaded).
-    """
-    settings = _settings()
-    summary = _load(
-        settings,
-        list(paths),
-        dry_run=dry_run,
-        rejects=rejects,
-        batch_size=batch_size,
-        phone_region=phone_region or settings.phone_region,
-        max_record_bytes=max_record_bytes or settings.max_record_bytes,
-        summary_json=summary_json,
-        metrics_file=metrics_file,
-    )
-    if summary.total.rejected > max_rejects:
-        sys.exit(1)
-
-
-@seed.command("generate")
-@click.option("--customers", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option(
-    "--seed", "seed_", type=int, default=1, show_default=True, help="Same seed, same files."
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Folder for the twelve .jsonl files (created; existing files are replaced).",
-)
-def seed_generate(customers: int, seed_: int, out: Path) -> None:
-    """Write synthetic data in the seed format (about 15 records per customer).
-
-    Deterministic for a seed; streamed, so millions of customers need no more memory than ten.
-    """
-    from rich.progress import Progress
-
-    from ctxapi.seeding.generate import Generator
-
-    console = _console()
-    started = time.perf_counter()
-    with Progress(console=console, disable=not console.is_terminal) as bars:
-        task = bars.add_task("customers", total=customers)
-        counts = Generator(customers, seed_).run(
-            out, progress=lambda done: bars.update(task, completed=done)
-        )
-    seconds = time.perf_counter() - started
-    total = sum(counts.values())
-    click.echo(
-        f"Wrote {total:,} records for {customers:,} customers to {out} in {seconds:.1f} s: "
-        + ", ".join(f"{name} {count:,}" for name, count in counts.items())
-    )
-
-
-def _load(settings: configuration.Settings, paths: list[Path], **options: Any) -> Any:
-    """Run a load (options: ``seeding.report.load_files``); its summary is printed either way."""
-    from ctxapi.seeding.load import LoadError
-    from ctxapi.seeding.report import load_files
-
-    try:
-        return load_files(_console(), settings, paths, **options)
-    except LoadError as error:
-        raise click.ClickException(str(error)) from None
-
-
 # -- serving ---------------------------------------------------------------------------------
 def _wait_for_database(settings: configuration.Settings, timeout: float) -> None:
     from ctxapi.db import Database, DatabaseUnavailable
@@ -418,7 +272,9 @@ def run(port: int | None) -> None:
         if empty:
             shift = demo_distance(settings.now())  # the stories made current
             click.echo(f"The graph is empty: loading the demo data from {DEMO_DIR} ...")
-            _load(settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl", shift=shift)
+            run_load(
+                settings, [DEMO_DIR], rejects=settings.home / "demo-rejects.jsonl", shift=shift
+            )
         with _clear_errors():
             settings = with_development_key(settings, DEMO_BRAND)
         with dispatching():
@@ -430,6 +286,7 @@ def run(port: int | None) -> None:
             local.stop()
 
 
+cli.add_command(seed)
 cli.add_command(keys)
 cli.add_command(audit)
 cli.add_command(erase)

@@ -228,6 +228,23 @@ class LocalNeo4j:
             )
         write_private(self.password_file, password + "\n")
 
+    def admin(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """Run ``neo4j-admin`` with ``arguments`` on this instance (its folders and neo4j.conf
+        made first, as by a start); its output is captured, and its exit status is not checked.
+        """
+        lib = fetch(self.home, version=self.version, quiet=True)
+        self._initialise(lib)
+        java = require_tool("java", "a Java 17+ runtime (Debian: openjdk-17-jre-headless)")
+        return subprocess.run(
+            [java, "-cp", f"{lib}/*", ADMIN_ENTRY_POINT, *arguments],
+            env={**os.environ, "NEO4J_HOME": str(self.root), "NEO4J_CONF": str(self.conf_dir)},
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=False,
+            umask=PRIVATE_UMASK,
+        )
+
     def _config_text(self) -> str:
         return "\n".join(
             [
