@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from bench.peer_answers import compare
+from bench.peer_answers import PEER_QUERY, check_equivalence, first_emails
 from bench.run import (
     HEADLINE,
     Plan,
@@ -55,7 +55,6 @@ from ctxapi.neo4j_local import LocalNeo4j, fetch, free_port, require_tool
 from ctxapi.neo4j_local.process import private_dir
 
 PEER_DIR = Path(__file__).with_name("peer")
-PEER_QUERY = (PEER_DIR / "headline.graphql").read_text()
 #: The newest APOC core release for Neo4j 5.26 that Maven resolves (APOC follows Neo4j's
 #: minor version; its patch releases are fewer than the server's).
 APOC_VERSION = "5.26.19"
@@ -231,52 +230,6 @@ def peer_raw_caller(
 
 
 # -- measuring -----------------------------------------------------------------------------------
-def first_emails(folder: Path, count: int) -> list[tuple[str, str]]:
-    """(customer id, email) of the first ``count`` customers of the data that have an email."""
-    ids: list[str] = []
-    with (folder / "customers.jsonl").open("rb") as customers:
-        for line in customers:
-            ids.append(orjson.loads(line)["id"])
-            if len(ids) == count:
-                break
-    email_of: dict[str, str] = {}
-    with (folder / "identities.jsonl").open("rb") as identities:
-        for line in identities:
-            record = orjson.loads(line)
-            if record["kind"] == "email" and record["customer"] in ids:
-                email_of.setdefault(record["customer"], record["value"])
-    return [(cid, email_of[cid]) for cid in ids if cid in email_of]
-
-
-#: POST a GraphQL request (query, variables) → (status, body), None if it failed: bench.run's
-#: graphql_poster, or any client with its shape (the tests' Flask client).
-Poster = Callable[[str, dict[str, Any]], tuple[int, bytes] | None]
-
-
-def check_equivalence(
-    ctxapi: Poster, peer: Poster, customers: list[tuple[str, str]]
-) -> dict[str, Any]:
-    """Both answers for each customer, equal after normalising; SystemExit naming the first
-    customers (by id) and where their answers differ (by path, never by value) if not."""
-    query = HEADLINE.read_text()
-    differences: list[str] = []
-    for cid, email in customers:
-        a, b = ctxapi(query, {"email": email}), peer(PEER_QUERY, {"email": email})
-        if a is None or b is None or a[0] != 200 or b[0] != 200:
-            differences.append(f"{cid}: no answer (ctxapi {a and a[0]}, peer {b and b[0]})")
-            continue
-        found = compare(orjson.loads(a[1]), orjson.loads(b[1]))
-        if found:
-            differences.append(f"{cid}: {found}")
-    if differences or not customers:
-        raise SystemExit(
-            f"ctxapi and the peer answer differently for {len(differences)} of"
-            f" {len(customers)} customers (bench/peer_answers.py):\n  "
-            + "\n  ".join(differences[:10] or ["no customers to compare"])
-        )
-    return {"customers": len(customers), "equal": len(customers)}
-
-
 def _timed(
     call: Callable[[str], bool], keys: list[str], concurrency: int
 ) -> tuple[list[float], float, int]:

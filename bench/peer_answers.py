@@ -1,5 +1,6 @@
 """ctxapi's answer and the peer's, side by side: the peer's turned into ctxapi's shape, then both
-into one canonical form, so that equal data compares equal and nothing else does.
+into one canonical form, so that equal data compares equal and nothing else does;
+`check_equivalence` asks both for each of the first customers of the data and compares.
 
 What is normalised, and why (each a difference of representation, not of data):
 
@@ -23,12 +24,19 @@ Everything else (ids, names, counts, flags, list lengths and order) must be equa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
+
+from bench.run import HEADLINE
 from ctxapi.money import as_money
 
 Json = dict[str, Any]
+#: The headline selection in the peer's API.
+PEER_QUERY = (Path(__file__).with_name("peer") / "headline.graphql").read_text()
 
 
 class Mismatch(Exception):
@@ -203,3 +211,49 @@ def compare(ctxapi_answer: Json, peer_answer: Json) -> str | None:
     except (Mismatch, KeyError, TypeError, ValueError) as error:
         return f"{type(error).__name__}: {error}"
     return first_difference(left, right)
+
+
+def first_emails(folder: Path, count: int) -> list[tuple[str, str]]:
+    """(customer id, email) of the first ``count`` customers of the data that have an email."""
+    ids: list[str] = []
+    with (folder / "customers.jsonl").open("rb") as customers:
+        for line in customers:
+            ids.append(orjson.loads(line)["id"])
+            if len(ids) == count:
+                break
+    email_of: dict[str, str] = {}
+    with (folder / "identities.jsonl").open("rb") as identities:
+        for line in identities:
+            record = orjson.loads(line)
+            if record["kind"] == "email" and record["customer"] in ids:
+                email_of.setdefault(record["customer"], record["value"])
+    return [(cid, email_of[cid]) for cid in ids if cid in email_of]
+
+
+#: POST a GraphQL request (query, variables) → (status, body), None if it failed: bench.run's
+#: graphql_poster, or any client with its shape (the tests' Flask client).
+Poster = Callable[[str, dict[str, Any]], tuple[int, bytes] | None]
+
+
+def check_equivalence(
+    ctxapi: Poster, peer: Poster, customers: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Both answers for each customer, equal after normalising; SystemExit naming the first
+    customers (by id) and where their answers differ (by path, never by value) if not."""
+    query = HEADLINE.read_text()
+    differences: list[str] = []
+    for cid, email in customers:
+        a, b = ctxapi(query, {"email": email}), peer(PEER_QUERY, {"email": email})
+        if a is None or b is None or a[0] != 200 or b[0] != 200:
+            differences.append(f"{cid}: no answer (ctxapi {a and a[0]}, peer {b and b[0]})")
+            continue
+        found = compare(orjson.loads(a[1]), orjson.loads(b[1]))
+        if found:
+            differences.append(f"{cid}: {found}")
+    if differences or not customers:
+        raise SystemExit(
+            f"ctxapi and the peer answer differently for {len(differences)} of"
+            f" {len(customers)} customers (bench/peer_answers.py):\n  "
+            + "\n  ".join(differences[:10] or ["no customers to compare"])
+        )
+    return {"customers": len(customers), "equal": len(customers)}

@@ -495,20 +495,25 @@ def graphql_poster(
     headers = server.headers | ({"Authorization": auth} if auth else {})
 
     def post(query: str, variables: dict[str, Any]) -> tuple[int, bytes] | None:
-        connection = getattr(local, "connection", None)
-        if connection is None:
-            connection = local.connection = http.client.HTTPConnection(
-                "127.0.0.1", server.port, timeout=30
-            )
-            server.connections.append(connection)  # keep-alive: closed when the server stops
         body = orjson.dumps({"query": query, "variables": variables})
-        try:
-            connection.request("POST", "/graphql", body, headers)
-            response = connection.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException):
-            local.connection = None
-            return None
+        for _ in range(2):  # once more on a new connection if a kept-alive one was closed
+            connection = getattr(local, "connection", None)
+            fresh = connection is None
+            if connection is None:
+                connection = local.connection = http.client.HTTPConnection(
+                    "127.0.0.1", server.port, timeout=30
+                )
+                server.connections.append(connection)  # keep-alive: closed at the server's stop
+            try:
+                connection.request("POST", "/graphql", body, headers)
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                local.connection = None
+                if fresh or isinstance(error, TimeoutError):
+                    return None
+        return None
 
     return post
 

@@ -15,18 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
-from bench.peer import (
-    PEER_QUERY,
-    Peer,
-    PeerNeo4j,
-    alternate,
-    check_equivalence,
-    first_emails,
-    peer_caller,
-    peer_markdown,
-    peer_raw_caller,
-)
-from bench.peer_answers import compare
+from bench.peer import Peer, PeerNeo4j, alternate, peer_caller, peer_markdown, peer_raw_caller
+from bench.peer_answers import PEER_QUERY, check_equivalence, compare, first_emails
 from bench.run import HEADLINE, Plan, ensure_data, graphql_poster, load
 from ctxapi import create_app
 from ctxapi.access.keys import KeyStore, Scope
