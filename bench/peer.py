@@ -265,21 +265,53 @@ def _timed(
     return latencies, time.perf_counter() - started, errors
 
 
+def cpu_seconds(server: Server) -> Callable[[], float]:
+    """CPU seconds (user + system) used so far by ``server``'s process and its children: the
+    gunicorn workers, or the peer's Node processes."""
+
+    def read() -> float:
+        ticks = 0
+        for child in Path("/proc").iterdir():
+            try:
+                stat = (child / "stat").read_text().rsplit(")", 1)[1].split()
+                if server.process.pid in (int(child.name), int(stat[1])):
+                    ticks += int(stat[11]) + int(stat[12])
+            except (OSError, ValueError, IndexError):
+                continue
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    return read
+
+
 def alternate(
-    callers: dict[str, Callable[[str], bool]], keys: list[str], concurrency: int, chunk: int
+    callers: dict[str, Callable[[str], bool]],
+    keys: list[str],
+    concurrency: int,
+    chunk: int,
+    cpu: dict[str, Callable[[], float]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``keys`` in chunks, each chunk asked of every caller, the order turned round on every
-    chunk; a summary per caller (its req/s over its own chunks' wall time)."""
+    chunk; a summary per caller (its req/s over its own chunks' wall time, and with ``cpu``
+    the CPU its server spent per request while its chunks ran)."""
     found: dict[str, tuple[list[float], float, int]] = {name: ([], 0.0, 0) for name in callers}
+    spent = dict.fromkeys(callers, 0.0)
     names = list(callers)
     for n, start in enumerate(range(0, len(keys), chunk)):
         for name in names if n % 2 == 0 else reversed(names):
+            before = cpu[name]() if cpu else 0.0
             latencies, seconds, errors = _timed(
                 callers[name], keys[start : start + chunk], concurrency
             )
-            before = found[name]
-            found[name] = (before[0] + latencies, before[1] + seconds, before[2] + errors)
-    return {name: summarize(*values) for name, values in found.items()}
+            spent[name] += cpu[name]() - before if cpu else 0.0
+            so_far = found[name]
+            found[name] = (so_far[0] + latencies, so_far[1] + seconds, so_far[2] + errors)
+    summaries = {name: summarize(*values) for name, values in found.items()}
+    for name, summary in summaries.items():
+        if cpu and summary["requests"]:
+            summary["server_cpu_ms_per_request"] = round(
+                spent[name] / summary["requests"] * 1000, 2
+            )
+    return summaries
 
 
 def _versions() -> dict[str, str]:
@@ -309,9 +341,10 @@ def measure_peer(plan: Plan, server: Server, settings: Settings, folder: Path) -
         warm, measured = keys[: plan.warmup], keys[plan.warmup :]
         callers = {"ctxapi": http_caller(server, HEADLINE.read_text()), "peer": peer_caller(peer)}
         alternate(callers, warm, 2, len(warm) or 1)  # plans, documents, page cache
+        cpu = {"ctxapi": cpu_seconds(server), "peer": cpu_seconds(peer)}
         for concurrency, chunk in ((1, 1), (8, ROUND)):
             say(f"  ctxapi and the peer over HTTP, interleaved, concurrency {concurrency} ...")
-            result[f"c{concurrency}"] = alternate(callers, measured, concurrency, chunk)
+            result[f"c{concurrency}"] = alternate(callers, measured, concurrency, chunk, cpu)
         say("  both generated Cypher queries through the driver alone, interleaved ...")
         ours, close_ours = raw_caller(settings, compiled_headline(settings))
         theirs, close_theirs = peer_raw_caller(settings, *peer.generated_cypher(measured[0]))
@@ -414,6 +447,21 @@ def peer_markdown(datasets: list[dict[str, Any]]) -> list[str]:
                 f"- {'met' if ok else '**missed**'}: {text} at {r['customers']:,} customers"
                 f" (measured {p[key]})"
             )
+    for r in measured:
+        p = r["peer"]
+        if "server_cpu_ms_per_request" in p["c8"]["ctxapi"]:
+            c1, c8 = (
+                " · ".join(
+                    str(p[c][side]["server_cpu_ms_per_request"]) for side in ("ctxapi", "peer")
+                )
+                for c in ("c1", "c8")
+            )
+            lines += [
+                "",
+                f"What bounds it, at {r['customers']:,} customers: CPU per request of the serving"
+                f" processes (user + system, while their own requests ran), ctxapi · peer:"
+                f" {c1} ms at concurrency 1, {c8} ms at concurrency 8.",
+            ]
     for r in measured:
         n = r["peer"]["nagle"]
         lines += [
