@@ -659,7 +659,7 @@ def dataset(plan: Plan, customers: int) -> Iterator[Dataset]:
     if plan.neo4j_uri:
         settings = Settings(neo4j_uri=plan.neo4j_uri, neo4j_password=plan.neo4j_password)
     else:
-        from bench.peer import PeerNeo4j  # the same instance, with APOC core for the peer
+        from bench.peer_install import PeerNeo4j  # the same instance, with APOC core added
 
         kind = PeerNeo4j if plan.peer else LocalNeo4j
         server_neo4j = kind(default_home(), root=work / "db", port=free_port())

@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
-from bench.peer import Peer, PeerNeo4j, alternate, peer_caller, peer_markdown, peer_raw_caller
+from bench.peer import Peer, alternate, peer_caller, peer_markdown, peer_raw_caller
 from bench.peer_answers import PEER_QUERY, check_equivalence, compare, first_emails
+from bench.peer_install import PeerNeo4j
 from bench.run import HEADLINE, Plan, ensure_data, graphql_poster, load
 from ctxapi import create_app
 from ctxapi.access.keys import KeyStore, Scope
