@@ -58,7 +58,7 @@ schema: install ## Apply the graph schema migrations
 seed-demo: install ## Load the demo stories (seed/demo) into the running Neo4j
 	@$(BIN)/ctxapi seed load seed/demo --rejects .ctxapi/demo-rejects.jsonl
 
-bench: install ## Benchmark: load, latency over HTTP vs raw Cypher, at 10k and BENCH_CUSTOMERS (100k)
+bench: install ## Benchmark at 10k and BENCH_CUSTOMERS (100k): load, HTTP vs raw Cypher, vs @neo4j/graphql (BENCH_PEER=0: not)
 	@$(BIN)/python -m bench.run
 
 bench-compare: install ## This checkout against REV (default HEAD~1), interleaved on one dataset

@@ -17,6 +17,8 @@ For each dataset size (10,000 customers and BENCH_CUSTOMERS, default 100,000) it
    headline with insights, p50/p95/p99 (aim: insights p50 <= 20 ms),
 6. planning: the headline with insights (and without, for contrast) EXPLAINed right after
    `CALL db.clearQueryCaches()` (cold) and again with the plan cached (warm), p50 and max,
+7. the peer (bench/peer.py; --no-peer leaves it out): the headline selection served by
+   @neo4j/graphql over the same Neo4j, interleaved with ctxapi, and both answers compared,
 and writes bench/results.json, bench/RESULTS.md and bench/latency.png.
 
 `--only heavy --only planning` measures just those parts (on the datasets `--customers`
@@ -63,7 +65,7 @@ HEADLINE = PROJECT_ROOT / "schema" / "queries" / "customer_context.graphql"
 BENCH_DIR = PROJECT_ROOT / "bench"
 CTXAPI = str(Path(sys.executable).with_name("ctxapi"))
 #: What `make bench` measures; `--only` picks some.
-PARTS = ("main", "heavy", "planning", "writes")
+PARTS = ("main", "heavy", "planning", "writes", "peer")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Plan:
     planning_runs: int = 5  # cold EXPLAINs (caches cleared before each), then as many warm
     mixed_seconds: float = 20.0  # the headline at c4 alone, then beside a writer, this long each
     parts: tuple[str, ...] = PARTS
+    peer: bool = False  # also measure @neo4j/graphql (bench/peer.py): `make bench` turns it on
 
 
 def say(message: str) -> None:
@@ -492,20 +495,25 @@ def graphql_poster(
     headers = server.headers | ({"Authorization": auth} if auth else {})
 
     def post(query: str, variables: dict[str, Any]) -> tuple[int, bytes] | None:
-        connection = getattr(local, "connection", None)
-        if connection is None:
-            connection = local.connection = http.client.HTTPConnection(
-                "127.0.0.1", server.port, timeout=30
-            )
-            server.connections.append(connection)  # keep-alive: closed when the server stops
         body = orjson.dumps({"query": query, "variables": variables})
-        try:
-            connection.request("POST", "/graphql", body, headers)
-            response = connection.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException):
-            local.connection = None
-            return None
+        for _ in range(2):  # once more on a new connection if a kept-alive one was closed
+            connection = getattr(local, "connection", None)
+            fresh = connection is None
+            if connection is None:
+                connection = local.connection = http.client.HTTPConnection(
+                    "127.0.0.1", server.port, timeout=30
+                )
+                server.connections.append(connection)  # keep-alive: closed at the server's stop
+            try:
+                connection.request("POST", "/graphql", body, headers)
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                local.connection = None
+                if fresh or isinstance(error, TimeoutError):
+                    return None
+        return None
 
     return post
 
@@ -651,7 +659,10 @@ def dataset(plan: Plan, customers: int) -> Iterator[Dataset]:
     if plan.neo4j_uri:
         settings = Settings(neo4j_uri=plan.neo4j_uri, neo4j_password=plan.neo4j_password)
     else:
-        server_neo4j = LocalNeo4j(default_home(), root=work / "db", port=free_port())
+        from bench.peer_install import PeerNeo4j  # the same instance, with APOC core added
+
+        kind = PeerNeo4j if plan.peer else LocalNeo4j
+        server_neo4j = kind(default_home(), root=work / "db", port=free_port())
         server_neo4j.start(quiet=True)
         settings = Settings(neo4j_uri=server_neo4j.uri, neo4j_password=server_neo4j.password())
     try:
@@ -727,7 +738,7 @@ def measure_dataset(plan: Plan, data: Dataset) -> dict[str, Any]:
     result: dict[str, Any] = {"customers": data.customers, "load": data.load}
     if "heavy" in plan.parts and plan.heavy_customers:
         result["heavy_load"] = load_heavy(plan, data)
-    if {"main", "heavy", "writes"} & set(plan.parts):
+    if {"main", "heavy", "writes"} & set(plan.parts) or (plan.peer and "peer" in plan.parts):
         serve(plan, settings, folder, result)
     if "main" in plan.parts:
         raw, close = raw_caller(settings, compiled_headline(settings))
@@ -765,6 +776,10 @@ def serve(plan: Plan, settings: Settings, folder: Path, result: dict[str, Any]) 
             result["heavy"]["worker_rss_mb"] = server.rss_mb()
         if "writes" in plan.parts:
             result["writes"] = measure_server_writes(plan, server, settings, folder)
+        if plan.peer and "peer" in plan.parts:
+            from bench.peer import measure_peer
+
+            result["peer"] = measure_peer(plan, server, settings, folder)
     finally:
         server.stop()
 
@@ -972,11 +987,12 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def extras_markdown(datasets: list[dict[str, Any]]) -> list[str]:
-    """The heavy customers' table, the planning table and the writes' (the datasets that
-    have them)."""
+    """The heavy customers' table, the planning table, the writes' and the peer's (the
+    datasets that have them)."""
+    from bench.peer import peer_markdown
     from bench.writes import writes_markdown
 
-    return _extras(datasets) + writes_markdown(datasets)
+    return _extras(datasets) + writes_markdown(datasets) + peer_markdown(datasets)
 
 
 def _extras(datasets: list[dict[str, Any]]) -> list[str]:
@@ -1065,6 +1081,13 @@ def main(argv: list[str] | None = None) -> None:
         help="measure only this part (repeatable); prints it and writes"
         " .ctxapi/bench/only-<customers>-<seed>.json instead of bench/",
     )
+    parser.add_argument(
+        "--peer",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("BENCH_PEER", "1") != "0",
+        help="also serve the headline with @neo4j/graphql (bench/peer/, Node.js 20+) and"
+        " compare [BENCH_PEER, on]",
+    )
     args = parser.parse_args(argv)
     sizes = sorted({min(10_000, args.customers), args.customers})
     plan = Plan(
@@ -1083,6 +1106,7 @@ def main(argv: list[str] | None = None) -> None:
         planning_runs=args.planning_runs,
         mixed_seconds=args.mixed_seconds,
         parts=tuple(args.only or PARTS),
+        peer=args.peer,
     )
     results = [measure(plan, size) for size in plan.sizes]
     if args.only:

@@ -125,8 +125,8 @@ def spawn_server(
         f"-Xms{heap}",
         f"-Xmx{heap}",
         *JVM_FLAGS,
-        "-cp",
-        f"{lib}/*",
+        "-cp",  # plugins too, as Neo4j's own launcher has them (APOC's extensions need it)
+        f"{lib}/*{os.pathsep}{root}/plugins/*",
         ENTRY_POINT,
         f"--home-dir={root}",
         f"--config-dir={conf_dir}",
