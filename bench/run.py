@@ -387,6 +387,8 @@ class Server:
             "NEO4J_PASSWORD": settings.neo4j_password,
             "PORT": str(self.port),
             "CTXAPI_WORKERS": str(workers),
+            # The production recipe (README, "Serving in production"): no line per success.
+            "CTXAPI_ACCESS_LOG": "errors",
             # Insights and the queue are computed for the day the generated data ends on.
             "CTXAPI_NOW": AS_OF.isoformat(),
             # Its PII reads are audited, like any server's, into the benchmark's folder.
@@ -913,7 +915,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Made by `make bench` on {report['date']}: {m['cores']} cores, {m['memory_gb']} GB,"
         f" Python {m['python']}, Neo4j {m['neo4j']}, ctxapi {m['ctxapi']}; seed {report['seed']},"
         f" {report['requests_per_run']} measured requests per run after {report['warmup']}"
-        f" warm-up requests, gunicorn with {report['gunicorn_workers']} sync workers.",
+        f" warm-up requests, gunicorn with {report['gunicorn_workers']} threaded workers"
+        " (8 threads each, keep-alive, `CTXAPI_ACCESS_LOG=errors`).",
         "The load generator, gunicorn and Neo4j share the same 2 cores.",
         "",
         "![latency](latency.png)",
