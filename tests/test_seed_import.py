@@ -47,6 +47,7 @@ EXTRA = {
         '{"id": "cust-x3", "brand": "brand-1", "name": "Second name", "tier": "vip"}',
         '{"id": "cust-x3", "brand": "brand-1", "name": "Second name", "tier": "vip"}',
         '{"id": "cust-x4", "brand": "brand-1", "name": "Op", "op": "frobnicate"}',
+        '{"id": "cust-x5", "brand": "brand-1", "name": "a lone\\rcarriage return"}',
     ],
     "identities": [
         '{"customer": "cust-x3", "kind": "email", "value": " Second@Example.COM "}',
@@ -61,6 +62,13 @@ EXTRA = {
         ' "2026-11-01T10:00:00Z", "status": "placed", "total": "1.00", "currency": "EUR"}',
         '{"id": "ord-x3", "customer": "cust-x3", "number": "X-3", "placedAt":'
         ' "2026-11-20T10:00:00.123456Z", "status": "shipped", "total": "1.5", "currency": "EUR"}',
+        # an order that changes its number frees the old one for another order
+        '{"id": "ord-x4", "customer": "cust-x3", "number": "X-4", "placedAt":'
+        ' "2026-11-02T10:00:00Z", "status": "placed", "total": "1.00", "currency": "EUR"}',
+        '{"id": "ord-x4", "customer": "cust-x3", "number": "X-5", "placedAt":'
+        ' "2026-11-02T10:00:00Z", "status": "placed", "total": "1.00", "currency": "EUR"}',
+        '{"id": "ord-x5", "customer": "cust-x3", "number": "X-4", "placedAt":'
+        ' "2026-11-03T10:00:00Z", "status": "placed", "total": "2.00", "currency": "EUR"}',
     ],
     "shipments": [
         '{"id": "shp-x3", "order": "ord-x3", "carrier": "DHL", "status": "in_transit",'
@@ -228,7 +236,7 @@ def test_every_customer_reads_the_same_through_the_api(both: Both) -> None:
     loaded, imported = _api(both.loaded), _api(both.imported)
     with closing(Database(both.loaded)) as db:
         ids = [r["id"] for r in db.read("MATCH (c:Customer) RETURN c.id AS id ORDER BY id")]
-    assert len(ids) == CUSTOMERS + 1
+    assert len(ids) == CUSTOMERS + 2  # and cust-x3, cust-x5 of EXTRA
     # when every customer is asked for with the headline query and insights
     for cid in ids:
         expected = data(loaded, BY_ID, id=cid, withInsights=True)

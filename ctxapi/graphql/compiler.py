@@ -80,6 +80,15 @@ class CompiledQuery:
         return shaped[0] if shaped else None
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A root field the fast path has read and shaped already (ctxapi.graphql.fast): when it
+    leaves the request to graphql-core, the resolver returns this value instead of reading
+    it again."""
+
+    value: Any
+
+
 def compile_entry(
     compiler: Compiler, name: str, nodes: list[FieldNode], response_key: str
 ) -> CompiledQuery:
@@ -248,8 +257,10 @@ def resolve_entry(_root: Any, info: GraphQLResolveInfo, **_arguments: Any) -> An
     context: Context = info.context
     key = str(info.path.key)
     query = context.compiled.get(key)
-    if isinstance(query, ClientError):
+    if isinstance(query, Exception):  # a client's mistake, or the fast path's read's error
         raise query
+    if isinstance(query, Answered):
+        return query.value
     if query is None:  # not compiled up front (execution without the view)
         compiler = Compiler(
             info.schema, info.fragments, info.variable_values, context.settings, context.access

@@ -47,7 +47,8 @@ from graphql.language import Node
 
 from ctxapi.access.keys import Access
 from ctxapi.config import Settings
-from ctxapi.graphql.compiler import CompiledQuery, compile_entry, root_compilers
+from ctxapi.db import DatabaseUnavailable, InvalidBookmarks
+from ctxapi.graphql.compiler import Answered, CompiledQuery, compile_entry, root_compilers
 from ctxapi.graphql.completion import GiveUp, NotCompiled, completion
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.fields import Entry, registry
@@ -208,8 +209,9 @@ class FastPath:
         """The variables whose values may change the Cypher text or the plan: every one but
         those used only in root fields' arguments other than ``first``."""
         memo = (query, operation.name.value if operation.name else None)
-        if memo in self._keyed:
-            return self._keyed[memo]
+        known = self._keyed.get(memo)
+        if known is not None:
+            return known
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -231,15 +233,18 @@ def run(
     read: Callable[[str, dict[str, Any]], list[Any]],
     unmasked: bool,
     record: Callable[[frozenset[str], set[str]], None],
-) -> dict[str, Any] | None:
-    """The response's ``data``: each root query run through ``read`` and completed; the
-    personal data read unmasked is passed to ``record``. None: graphql-core must answer."""
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The response's ``data`` (each root query run through ``read`` and completed; the
+    personal data read unmasked passed to ``record``), and what each root field came to:
+    ``Answered`` or the error it raised. ``data`` is None when graphql-core must answer; it
+    then takes the root fields' answers as they are instead of reading them again."""
     data: dict[str, Any] = {}
-    try:
-        for root, query in zip(plan.roots, queries, strict=True):
-            if query is None:  # __typename
-                data[root.key] = root.completion
-                continue
+    done: dict[str, Any] = {}
+    for root, query in zip(plan.roots, queries, strict=True):
+        if query is None:  # __typename
+            data[root.key] = root.completion
+            continue
+        try:
             rows = read(query.text, query.params)
             if query.pii and unmasked:
                 customers: set[str] = set()
@@ -247,10 +252,15 @@ def run(
                 record(query.pii, customers)
             else:
                 value = query.result(rows)
+        except (ClientError, DatabaseUnavailable, InvalidBookmarks) as error:
+            done[root.key] = error
+            return None, done
+        done[root.key] = Answered(value)
+        try:
             data[root.key] = root.completion.complete(value)
-    except (GiveUp, ClientError):
-        return None
-    return data
+        except GiveUp:
+            return None, done
+    return data, done
 
 
 def _uses(

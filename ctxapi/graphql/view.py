@@ -239,13 +239,13 @@ class GraphQLView:
         token, request = QUERY_LOG.set(timings), REQUEST_ID.set(g.request_id)
         reads = PiiReads()
         try:
-            result = self._fast(fast, state.db, reads) if fast else None
+            result, done = self._fast(fast, state.db, reads) if fast else (None, {})
             if result is None:
-                if fast:  # it gave up: graphql-core words the error
-                    reads = PiiReads()
+                if fast:  # it gave up: graphql-core words the error, with what was read
                     compiled = precompile(
                         self.schema, document, variables, name, settings, g.access
                     )
+                    compiled.update(done)
                 elif not wrote:
                     metrics.executed("graphql")
                 result = self._run(document, params, state, compiled, reads)
@@ -291,18 +291,19 @@ class GraphQLView:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    def _fast(self, fast: Any, db: Any, reads: PiiReads) -> ExecutionResult | None:
-        """The answer of the compiled fast path (ctxapi.graphql.fast); None if it gave up."""
+    def _fast(
+        self, fast: Any, db: Any, reads: PiiReads
+    ) -> tuple[ExecutionResult | None, dict[str, Any]]:
+        """The answer of the compiled fast path (ctxapi.graphql.fast), None if it gave up; and
+        what its root fields came to, for graphql-core to take as they are."""
         plan, queries = fast
         try:
-            data = run(plan, queries, db.read, g.access.unmasked, reads.record)
-        except (DatabaseUnavailable, InvalidBookmarks):
-            data = None
+            data, done = run(plan, queries, db.read, g.access.unmasked, reads.record)
         except Exception:
             log.exception("request %s: the fast path failed; graphql-core answers", g.request_id)
-            data = None
+            data, done = None, {}
         metrics.executed("gave_up" if data is None else "fast")
-        return None if data is None else ExecutionResult(data=data)
+        return (None if data is None else ExecutionResult(data=data)), done
 
     def _run(
         self,

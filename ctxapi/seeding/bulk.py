@@ -139,6 +139,7 @@ class Checker:
         self.progress = progress
         self.checked = Checked(Summary(rejects_path=rejects.path))
         self._numbers: dict[str, str] = {}  # order number → the order that holds it
+        self._number_of: dict[str, str] = {}  # order → its number (a new one frees the old)
         self._spool: IO[bytes] | None = None
         self._spooled = 0
         # The rejects of the batches seed load's writer thread still has (LAG at most)
@@ -257,7 +258,11 @@ class Checker:
                 reason = _constraint_reason([LoadItem(item.row, item.references, item.origin)])
                 stats.rejected += 1
                 return {"_record": [reason]}
+            before = self._number_of.get(item.key)
+            if before is not None and before != number and self._numbers.get(before) == item.key:
+                del self._numbers[before]  # as in Neo4j: the order no longer holds it
             self._numbers[number] = item.key
+            self._number_of[item.key] = number
         if old is None:
             stats.created += 1
         else:

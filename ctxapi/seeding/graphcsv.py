@@ -130,7 +130,9 @@ class GraphFiles:
     def _open(self, name: str, head: list[str], columns: list[tuple[str, str]]) -> _File:
         path = self.folder / f"{name}.csv"
         handle = path.open("w", encoding="utf-8", newline="")
-        writer = csv.writer(handle, lineterminator="\n")
+        # Rows end with CRLF, so a cell holding a lone CR (or LF) is quoted: Python's writer
+        # quotes only cells that hold the delimiter, the quote or a character of the line end.
+        writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([*head, *(f"{prop}:{kind}" for prop, kind in columns)])
         return _File(path, columns, handle, writer)
 

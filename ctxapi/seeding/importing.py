@@ -22,12 +22,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, LiteralString
 
+import orjson
 from rich.console import Console
 
 from ctxapi.config import Settings
 from ctxapi.db import Database
 from ctxapi.migrations import apply
-from ctxapi.neo4j_local import LocalNeo4j
+from ctxapi.neo4j_local import LocalNeo4j, Neo4jLocalError
 from ctxapi.seeding.bulk import Checker, ImportRefused
 from ctxapi.seeding.graphcsv import write_graph
 from ctxapi.seeding.load import DEFAULT_BATCH_SIZE, LoadError, Rejects, Summary, discover
@@ -120,7 +121,8 @@ def import_files(
     if not files:
         raise LoadError(f"no record files in {', '.join(map(str, paths))}")
     pepper = settings.pepper()
-    kept = look_at_target(settings, local, force=force, pepper=pepper)
+    saved = local.root / "import" / "tombstones-kept.json"
+    kept = _kept_stones(settings, local, saved, force=force, pepper=pepper)
     work = local.root / "import" / "seed-import"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, mode=0o700)
@@ -144,8 +146,13 @@ def import_files(
         graph = write_graph(checked, work, stones)
         checked_at = time.perf_counter()
         console.print("Importing with neo4j-admin (the server is stopped) ...", highlight=False)
+        _save(saved, kept)  # until an import succeeds: the store is overwritten from here on
         running = local.stop(quiet=True)
-        _admin_import(settings, local, graph.arguments())
+        try:
+            _admin_import(settings, local, graph.arguments())
+        except ImportRefused as refused:
+            raise ImportRefused(f"{refused}{_restarted(local, running)}") from None
+        saved.unlink(missing_ok=True)
         imported_at = time.perf_counter()
         console.print("Starting Neo4j and applying the graph schema ...", highlight=False)
         local.start(quiet=True)
@@ -166,6 +173,39 @@ def import_files(
     )
 
 
+def _kept_stones(
+    settings: Settings, local: LocalNeo4j, saved: Path, *, force: bool, pepper: str | None
+) -> list[dict[str, Any]]:
+    """The tombstones to keep: the database's, and those a failed import saved (its store
+    may not even start: with ``force``, the saved ones are enough)."""
+    earlier: list[dict[str, Any]] = orjson.loads(saved.read_bytes()) if saved.exists() else []
+    try:
+        found = look_at_target(settings, local, force=force, pepper=pepper)
+    except Neo4jLocalError:
+        if not (earlier and force):
+            raise
+        found = []
+    keys = {stone.get("key", "pepper") for stone in found}
+    return found + [stone for stone in earlier if stone.get("key", "pepper") not in keys]
+
+
+def _save(saved: Path, stones: list[dict[str, Any]]) -> None:
+    saved.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    saved.write_bytes(orjson.dumps(stones))
+    saved.chmod(0o600)
+
+
+def _restarted(local: LocalNeo4j, running: bool) -> str:
+    """Start the server again if it was running; what to tell the user about it."""
+    if not running:
+        return ""
+    try:
+        local.start(quiet=True)
+    except Neo4jLocalError:
+        return "\nThe server could not start on what neo4j-admin left; import again."
+    return "\nThe server is running again."
+
+
 def _admin_import(settings: Settings, local: LocalNeo4j, files: list[str]) -> None:
     report = local.root / "logs" / "import.report"
     done = local.admin(
@@ -183,5 +223,7 @@ def _admin_import(settings: Settings, local: LocalNeo4j, files: list[str]) -> No
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
         raise ImportRefused(
             f"neo4j-admin could not import (exit {done.returncode}); the database is as "
-            f"neo4j-admin left it, run the import again once the cause is fixed:\n{tail}"
+            "neo4j-admin left it (unusable, mostly): run the import again with --force once "
+            "the cause is fixed. The tombstones of erased customers are saved, and the next "
+            f"import keeps them.\n{tail}"
         )
