@@ -34,6 +34,7 @@ from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
 from ctxapi.seeding.shift import shifted
 from ctxapi.store import deltas, merging, ops
+from ctxapi.store.fastschema import compile_schema
 from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
 from ctxapi.store.locking import lock_all
 from ctxapi.store.ops import Op
@@ -244,6 +245,7 @@ class Loader:
         stats = self.summary.of(record_type.name)
         schema = record_type.schema()
         schema.phone_region = self.phone_region  # type: ignore[attr-defined]
+        fast = compile_schema(schema)
         tick = self.progress(path, path.stat().st_size) if self.progress else None
         batch: list[Item] = []
         keys: set[Any] = set()
@@ -256,7 +258,7 @@ class Loader:
                     stats.read += 1
                 if data is not None:
                     try:
-                        op, record = ops.validate(record_type, schema, data)
+                        op, record = ops.validate(record_type, schema, data, fast)
                         record = shifted(record, self.shift) if self.shift else record
                     except ValidationError as error:
                         errors = error.messages
