@@ -8,8 +8,9 @@ Generates the data once (``--data``, default .ctxapi/bench/data-<customers>-<see
 `make bench` uses), starts a throwaway Neo4j of its own (deleted at the end; ``NEO4J_URI``: that
 server instead, which should be empty), applies the migrations, and runs the loader in this
 process: a first load, then the same files again (every record ``unchanged``). Prints
-records/s per type and in total for each pass. The machine may be shared: say so beside the
-figures.
+records/s per type and in total for each pass, and the CPU seconds the loader and Neo4j spent
+(less sensitive than the wall clock to other work on a shared machine: say so beside the
+figures).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
+import resource
 import shutil
 import tempfile
 import threading
@@ -52,8 +54,9 @@ def main() -> None:
         print(f"generating {args.customers:,} customers into {data} ...", flush=True)
         Generator(args.customers, args.seed).run(data)
     files = discover([data])
-    with _database(home, args) as db:
+    with _database(home, args) as (db, server_pid):
         for n in range(1 if args.dry_run else args.passes):
+            cpu = _cpu(server_pid)
             loader = Loader(
                 db, rejects=Rejects(Path(tempfile.mkdtemp()) / "r.jsonl"),
                 batch_size=args.batch_size,
@@ -61,12 +64,18 @@ def main() -> None:
             with _profiled(args.profile, f"pass{n + 1}", loader):
                 summary = loader.load(files)
             _report(f"pass {n + 1}" + (" (dry run)" if args.dry_run else ""), summary)
+            (own, neo4j), (own_before, neo4j_before) = _cpu(server_pid), cpu
+            own, neo4j = own - own_before, neo4j - neo4j_before
+            per_cpu = summary.total.read / (own + neo4j)
+            print(f"  CPU seconds: loader {own:.1f}, Neo4j {neo4j:.1f} "
+                  f"({per_cpu:,.0f} records per CPU second)\n", flush=True)  # fmt: skip
 
 
 @contextmanager
-def _database(home: Path, args: argparse.Namespace) -> Iterator[Database | None]:
+def _database(home: Path, args: argparse.Namespace) -> Iterator[tuple[Database | None, int | None]]:
+    """The database to load into, and its server's process id when it is ours."""
     if args.dry_run:
-        yield None
+        yield None, None
         return
     if os.environ.get("NEO4J_URI"):
         settings = Settings(
@@ -83,7 +92,7 @@ def _database(home: Path, args: argparse.Namespace) -> Iterator[Database | None]
     db = Database(settings)
     try:
         apply(db)
-        yield db
+        yield db, server.pid() if server is not None else None
     finally:
         db.close()
         if server is not None:
@@ -120,6 +129,16 @@ def _profiled(folder: Path | None, name: str, loader: Loader) -> Iterator[None]:
         writers.dump_stats(folder / f"{name}-writer.prof")
 
 
+def _cpu(pid: int | None) -> tuple[float, float]:
+    """CPU seconds so far: this process (every thread), and the process ``pid`` (Neo4j)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    other = 0.0
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        other = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own.ru_utime + own.ru_stime, other
+
+
 def _report(title: str, summary: Summary) -> None:
     print(f"{title}: {summary.total.read:,} records in {summary.seconds:.1f} s = "
           f"{summary.total.read / summary.seconds:,.0f} records/s")  # fmt: skip
@@ -131,7 +150,6 @@ def _report(title: str, summary: Summary) -> None:
             if getattr(stats, o)
         )
         print(f"  {name:<13}{stats.read:>9,} {stats.seconds:7.1f} s {rate:>9,.0f}/s  {outcomes}")
-    print(flush=True)
 
 
 if __name__ == "__main__":

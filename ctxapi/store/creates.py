@@ -32,12 +32,16 @@ STATES["identities"] = (
 )
 
 
-def _create(label: LiteralString, times: LiteralString = "", links: LiteralString = "") -> LiteralString:
+def _create(
+    label: LiteralString, times: LiteralString = "", links: LiteralString = ""
+) -> LiteralString:
     """``CREATE`` a new ``label`` node per row with its properties (``times``: timestamps), then
     ``links`` from it (a unit subquery, as in ``graph._node_write``: a row counts either way)."""
     return (
         "UNWIND $rows AS row CREATE (n:" + label + ")\n"
-        "SET n = row.props, n.id = row.id, n.sourceHash = row.hash" + times + "\n"
+        "SET n = row.props, n.id = row.id, n.sourceHash = row.hash"
+        + times
+        + "\n"
         + ("WITH n, row\nCALL (n, row) {" + links + "}\n" if links else "")
         + "RETURN 'created' AS outcome, count(*) AS n"
     )
@@ -45,7 +49,9 @@ def _create(label: LiteralString, times: LiteralString = "", links: LiteralStrin
 
 def _from_customer(rel: LiteralString, rest: LiteralString = "") -> LiteralString:
     """The link from the customer ``c`` (``rel``: its variable and type), then ``rest``."""
-    return "\n  MATCH (c:Customer {id: row.customer})\n  CREATE (c)-[" + rel + "]->(n)" + rest + "\n"
+    return (
+        "\n  MATCH (c:Customer {id: row.customer})\n  CREATE (c)-[" + rel + "]->(n)" + rest + "\n"
+    )
 
 
 def _order_tier(label: LiteralString, link: LiteralString) -> LiteralString:

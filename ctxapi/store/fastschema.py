@@ -18,9 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, missing
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
-from marshmallow.utils import missing
 
 #: A compiled schema: the loaded record, or None when marshmallow must decide.
 Check = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -49,7 +48,7 @@ def compile_schema(schema: Schema) -> Check | None:
 
 
 def _record(schema: Schema) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    hooks = schema._hooks  # noqa: SLF001 - marshmallow's own record of the decorated hooks
+    hooks = schema._hooks  # marshmallow's own record of the decorated hooks
     if hooks[PRE_LOAD] or hooks[VALIDATES] or schema.many or schema.partial:
         raise _GiveUp
     if any(many or kw.get("pass_original") for tag in (POST_LOAD, VALIDATES_SCHEMA)
@@ -84,7 +83,7 @@ def _record(schema: Schema) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return load
 
 
-def _field(name: str, field: fields.Field) -> tuple[str, Convert, bool, Any]:
+def _field(name: str, field: fields.Field[Any]) -> tuple[str, Convert, bool, Any]:
     if field.data_key not in (None, name) or field.attribute not in (None, name):
         raise _GiveUp
     if field.pre_load or field.post_load or field.allow_none:
@@ -92,7 +91,7 @@ def _field(name: str, field: fields.Field) -> tuple[str, Convert, bool, Any]:
     return name, _converter(field), field.required, field.load_default
 
 
-def _converter(field: fields.Field) -> Convert:
+def _converter(field: fields.Field[Any]) -> Convert:
     """``value`` → the field's output, exactly as ``field.deserialize`` makes it, or _GiveUp."""
     base = _base(field)
     checks = tuple(field.validators)
@@ -108,24 +107,34 @@ def _converter(field: fields.Field) -> Convert:
     return convert
 
 
-def _base(field: fields.Field) -> Convert:
-    kind = type(field)
+def _base(field: fields.Field[Any]) -> Convert:
+    kind = type(field)  # exactly these classes: a subclass (Money …) may deserialize otherwise
     if kind is fields.String:
         return _string
-    if kind is fields.Integer and field.strict:  # type: ignore[attr-defined]
+    if isinstance(field, fields.Integer) and kind is fields.Integer and field.strict:
         return _integer
-    if kind is fields.Float and not field.allow_nan:  # type: ignore[attr-defined]
+    if isinstance(field, fields.Float) and kind is fields.Float and not field.allow_nan:
         return _float
     if kind is fields.Boolean:
         return _boolean
-    if kind is fields.AwareDateTime and field.format in (None, "iso") and (
-        field.default_timezone is None  # type: ignore[attr-defined]
+    if (
+        isinstance(field, fields.AwareDateTime)
+        and kind is fields.AwareDateTime
+        and field.format in (None, "iso")
+        and field.default_timezone is None
     ):
         return _aware
-    if kind is fields.Nested and not field.many and isinstance(field.schema, Schema):
-        return _nested(_record(field.schema))
-    if kind is fields.List and isinstance(field.inner, fields.Nested):  # type: ignore[attr-defined]
-        inner = _converter(field.inner)  # type: ignore[attr-defined]
+    if (
+        isinstance(field, fields.Nested)
+        and kind is fields.Nested
+        and not field.many
+        and (field.unknown is None)
+    ):
+        nested = field.schema
+        if isinstance(nested, Schema):
+            return _nested(_record(nested))
+    if isinstance(field, fields.List) and kind is fields.List:
+        inner = _converter(field.inner)
         return lambda value: [inner(item) for item in value] if type(value) is list else _no()
     # Any other field (Money …): its own deserialize, validators and all, still exact.
     deserialize = field.deserialize
