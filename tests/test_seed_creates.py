@@ -32,8 +32,13 @@ _LINKS = (
 def _graph(db: Database) -> tuple[list[str], list[str]]:
     """Every node and relationship with its labels or type and properties, as sorted text."""
 
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return sorted((key, plain(item)) for key, item in value.items())
+        return repr(value)
+
     def text(rows: list[Any]) -> list[str]:
-        return sorted(repr(sorted((k, repr(v)) for k, v in dict(row).items())) for row in rows)
+        return sorted(repr(plain(dict(row))) for row in rows)
 
     return text(db.read(_NODES)), text(db.read(_LINKS))
 
