@@ -107,23 +107,18 @@ def _upsert(
 ) -> None:
     """Upserts: the new ones created, the changed ones written, the repeats only counted."""
     name = record_type.name
-    key: Callable[[dict[str, Any]], Any] = (
-        (lambda row: (row["kind"], row["value"], row["customer"]))
-        if name == "identities"
-        else (lambda row: row["id"])
-    )
-    ids = [list(key(item.row)) if name == "identities" else key(item.row) for item in group]
+    if name not in CREATES:
+        _run(tx, record_type.write, group, counts)
+        return
     stored = {
-        (tuple(rec["id"]) if name == "identities" else rec["id"]): rec["hash"]
-        for rec in tx.run(STATES[name], ids=ids)
+        rec["id"]: rec["hash"] for rec in tx.run(STATES[name], ids=[i.row["id"] for i in group])
     }
     new: list[Item] = []
     changed: list[Item] = []
     for item in group:
-        k = key(item.row)
-        if k not in stored:
+        if item.row["id"] not in stored:
             new.append(item)
-        elif stored[k] == item.row["hash"]:
+        elif stored[item.row["id"]] == item.row["hash"]:
             counts["unchanged"] = counts.get("unchanged", 0) + 1
         else:
             changed.append(item)
