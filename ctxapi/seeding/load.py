@@ -1,8 +1,10 @@
 """The streaming loader behind ``ctxapi seed load``.
 
 Reads files line by line (memory stays flat whatever their size), validates every record with
-its marshmallow schema, and writes batches with ``UNWIND … MERGE`` in managed write
-transactions, on a writer thread so that validation and Neo4j work overlap. A record that
+its marshmallow schema (a plainly valid one by the schema's fast path, ``store.fastschema``:
+the same record, a third of the time), and writes batches in managed write transactions on a
+writer thread (``seeding.writing``: new records created, changed ones merged, repeats only
+counted), so that validation, of the next type too, and Neo4j work overlap. A record that
 fails — bad JSON, a key twice, wrong encoding, over the size limit, a field error, a reference
 to something that does not exist, a constraint the database enforces — goes to the rejects file
 with its file, line, raw text and reasons; the rest loads. A record may carry an ``op``
@@ -15,8 +17,8 @@ written (``seeding.reading`` reads the files).
 
 from __future__ import annotations
 
+import functools
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,17 +29,15 @@ from typing import IO, Any
 
 import orjson
 from marshmallow import ValidationError
-from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError, Neo4jError
 
 from ctxapi.db import Database, DatabaseUnavailable
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
 from ctxapi.seeding.shift import shifted
-from ctxapi.store import deltas, merging, ops
-from ctxapi.store.graph import RECORD_TYPES, RecordType, Reference
-from ctxapi.store.locking import lock_all
-from ctxapi.store.ops import Op
-from ctxapi.store.references import describe, missing_references
+from ctxapi.seeding.writing import Item, Writer, batch_work, constraint_reason
+from ctxapi.store import ops
+from ctxapi.store.fastschema import compile_schema
+from ctxapi.store.graph import RECORD_TYPES, RecordType
 from ctxapi.store.tombstones import PepperError, Tombstones
 
 log = logging.getLogger(__name__)
@@ -111,16 +111,6 @@ class Summary:
             for name in ("read", *OUTCOMES, "suppressed", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
         return total
-
-
-@dataclass(frozen=True)
-class Item:
-    """A validated record ready to write."""
-
-    row: dict[str, Any]
-    references: list[Reference]
-    origin: Origin
-    op: Op = Op.UPSERT
 
 
 class Rejects:
@@ -223,16 +213,21 @@ class Loader:
     def load(self, files: list[tuple[RecordType, Path]]) -> Summary:
         """Load every file; raise LoadError if the database goes away or a file breaks off."""
         started = time.perf_counter()
-        writer = _Writer(self) if self.db is not None else None
+        writer = Writer(self.write_batch, _failed) if self.db is not None else None
         try:
             for record_type, path in files:
                 begun = time.perf_counter()
+                stats = self.summary.of(record_type.name)
                 try:
                     self._load_file(record_type, path, writer)
-                    if writer is not None:
-                        writer.drain()  # the next type may reference this one
                 finally:
-                    self.summary.of(record_type.name).seconds += time.perf_counter() - begun
+                    if writer is None:
+                        stats.seconds += time.perf_counter() - begun
+                    else:  # the writer takes the batches in order: the next type may
+                        # reference this one, and is validated while this one is written
+                        writer.note(functools.partial(_add_time, stats, begun))
+            if writer is not None:
+                writer.drain()
         finally:
             if writer is not None:
                 writer.stop()
@@ -240,10 +235,11 @@ class Loader:
             self.summary.seconds = time.perf_counter() - started
         return self.summary
 
-    def _load_file(self, record_type: RecordType, path: Path, writer: _Writer | None) -> None:
+    def _load_file(self, record_type: RecordType, path: Path, writer: Writer | None) -> None:
         stats = self.summary.of(record_type.name)
         schema = record_type.schema()
         schema.phone_region = self.phone_region  # type: ignore[attr-defined]
+        fast = compile_schema(schema)
         tick = self.progress(path, path.stat().st_size) if self.progress else None
         batch: list[Item] = []
         keys: set[Any] = set()
@@ -256,7 +252,7 @@ class Loader:
                     stats.read += 1
                 if data is not None:
                     try:
-                        op, record = ops.validate(record_type, schema, data)
+                        op, record = ops.validate(record_type, schema, data, fast)
                         record = shifted(record, self.shift) if self.shift else record
                     except ValidationError as error:
                         errors = error.messages
@@ -303,12 +299,10 @@ class Loader:
         assert self.db is not None
         stats = self.summary.of(record_type.name)
         try:
-            counts, missing, erased = self.db.write(
-                _write_work(record_type, batch, self.tombstones)
-            )
+            counts, missing, erased = self.db.write(batch_work(record_type, batch, self.tombstones))
         except ConstraintError:
             if len(batch) == 1:
-                self._reject(stats, batch[0].origin, {"_record": [_constraint_reason(batch)]})
+                self._reject(stats, batch[0].origin, {"_record": [constraint_reason(batch)]})
                 return
             for item in batch:
                 self.write_batch(record_type, [item])
@@ -339,108 +333,24 @@ def _broken_off(error: CorruptFile, read: int, loaded: int, rejected: int, *, dr
     )
 
 
-def _constraint_reason(batch: list[Item]) -> str:
-    row = batch[0].row
-    if batch[0].op is not Op.DELETE and "number" in row.get("props", {}):
-        return f"order number {row['props']['number']!r} already belongs to another order"
-    return "the database refused it: it would break a uniqueness constraint"
+def _add_time(stats: TypeStats, begun: float) -> None:
+    """A file's time: from its first line read to its last batch written."""
+    stats.seconds += time.perf_counter() - begun
 
 
-Written = tuple[dict[str, int], list[tuple[Item, Any]], list[tuple[Item, str]]]
-
-
-def _write_work(
-    record_type: RecordType, batch: list[Item], tombstones: Tombstones
-) -> Callable[[ManagedTransaction], Written]:
-    """The transaction function for a batch: set aside the records of erased customers (a
-    delete goes ahead: it brings nobody back), check references (and what a patch or a delete
-    needs), then write what passes, one query per op (the keys of a batch differ, so the order
-    of its ops does not matter)."""
-
-    def work(tx: ManagedTransaction) -> Written:
-        # The batch's customers locked first (in id order), as every API write locks its
-        # customer: an erasure or a merge commits wholly before or after this batch.
-        customers = sorted({i.row.get("customer") or "" for i in batch} - {""})
-        lock_all(tx, [i.row["id"] for i in batch] if record_type.name == "customers" else customers)
-        moved = merging.survivors(tx, customers) if customers else {}
-        # records of a customer merged away apply to its survivor (each attempt anew)
-        items = [Item(*merging.redirected(i.row, i.references, moved), i.origin, i.op)
-                 for i in batch] if moved else batch  # fmt: skip
-        written = [n for n, item in enumerate(items) if item.op is not Op.DELETE]
-        found = tombstones.suppressed(tx, record_type.name, [items[n].row for n in written])
-        erased = {written[n]: why for n, why in found.items()}
-        absent = missing_references(
-            tx, (ref for n, item in enumerate(items) if n not in erased for ref in item.references)
+def _failed(failure: BaseException) -> BaseException:
+    """What the main thread raises for a failure of the writer thread."""
+    if isinstance(failure, DatabaseUnavailable):
+        message = (
+            f"{failure}; the batches committed so far are kept. Run the same command "
+            "again once Neo4j is back: it completes the load without duplicates."
         )
-        refused = deltas.refusals(tx, record_type, [(item.op, item.row) for item in items])
-        complete: dict[Op, list[Item]] = {}
-        incomplete: list[tuple[Item, Any]] = []
-        for n, item in enumerate(items):
-            if n in erased:
-                continue
-            reasons = [describe(ref) for ref in item.references if ref in absent]
-            if reasons:
-                incomplete.append((item, {"_references": reasons}))
-            elif n in refused:
-                incomplete.append((item, refused[n]))
-            else:
-                complete.setdefault(item.op, []).append(item)
-        counts: dict[str, int] = {}
-        for op, group in complete.items():
-            result = tx.run(deltas.query(record_type, op), rows=[item.row for item in group])
-            for record in result:
-                counts[record["outcome"]] = counts.get(record["outcome"], 0) + record["n"]
-        return counts, incomplete, [(items[n], why) for n, why in sorted(erased.items())]
-
-    return work
-
-
-class _Writer:
-    """One thread that writes batches in order while the main thread validates the next."""
-
-    def __init__(self, loader: Loader) -> None:
-        self.loader = loader
-        self.queue: queue.Queue[tuple[RecordType, list[Item]] | None] = queue.Queue(maxsize=2)
-        self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="ctxapi-seed-writer", daemon=True)
-        self.thread.start()
-
-    def submit(self, record_type: RecordType, batch: list[Item]) -> None:
-        self._raise_failure()
-        if batch:
-            self.queue.put((record_type, batch))
-
-    def drain(self) -> None:
-        self.queue.join()
-        self._raise_failure()
-
-    def stop(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
-
-    def _raise_failure(self) -> None:
-        if self.failure is not None:
-            failure, self.failure = self.failure, None
-            if isinstance(failure, DatabaseUnavailable):
-                raise LoadError(
-                    f"{failure}; the batches committed so far are kept. Run the same command "
-                    "again once Neo4j is back: it completes the load without duplicates."
-                ) from failure
-            if isinstance(failure, PepperError):
-                raise LoadError(str(failure)) from failure
-            if isinstance(failure, Neo4jError):
-                raise LoadError(f"Neo4j refused a batch: {failure.message}") from failure
-            raise failure
-
-    def _run(self) -> None:
-        while True:
-            job = self.queue.get()
-            try:
-                if job is None:
-                    return
-                if self.failure is None:
-                    self.loader.write_batch(*job)
-            except BaseException as error:  # handed to the main thread
-                self.failure = error
-            finally:
-                self.queue.task_done()
+    elif isinstance(failure, PepperError):
+        message = str(failure)
+    elif isinstance(failure, Neo4jError):
+        message = f"Neo4j refused a batch: {failure.message}"
+    else:
+        return failure
+    error = LoadError(message)
+    error.__cause__ = failure
+    return error

@@ -53,13 +53,15 @@ def lock(
 
 _LOCK_ALL: LiteralString = (
     "UNWIND $ids AS id MATCH (c:Customer {id: id}) SET c._lock = true REMOVE c._lock"
-    " RETURN count(c) AS n"
+    " RETURN collect(id) AS found, collect(CASE WHEN c:Merged THEN id END) AS merged"
 )
 
 
-def lock_all(tx: ManagedTransaction, ids: Iterable[str]) -> None:
-    """Write-lock the customers ``ids`` that exist, in id order (a loader's batch)."""
-    tx.run(_LOCK_ALL, ids=sorted(set(ids))).consume()
+def lock_all(tx: ManagedTransaction, ids: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Write-lock the customers ``ids`` that exist, in id order (a loader's batch): (those that
+    exist, those of them merged into another)."""
+    row = tx.run(_LOCK_ALL, ids=sorted(set(ids))).single(strict=True)
+    return set(row["found"]), set(row["merged"])
 
 
 def live(tx: ManagedTransaction, brands: Sequence[str] | None, cid: str, field: str) -> str:

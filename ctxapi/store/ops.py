@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from ctxapi.store import records as r
+from ctxapi.store.fastschema import Check
 from ctxapi.store.graph import RecordType, Reference, _props, _times, content_hash
 
 
@@ -71,9 +72,17 @@ def split_op(data: dict[str, Any]) -> tuple[Op, dict[str, Any]]:
 
 
 def validate(
-    record_type: RecordType, schema: r.RecordSchema, data: dict[str, Any]
+    record_type: RecordType,
+    schema: r.RecordSchema,
+    data: dict[str, Any],
+    fast: Check | None = None,
 ) -> tuple[Op, dict[str, Any]]:
-    """``(op, record)``: the record validated for its op; raise ValidationError if it fails."""
+    """``(op, record)``: the record validated for its op; raise ValidationError if it fails.
+    ``fast``: the schema's fast path (``fastschema.compile_schema``), tried first on upserts."""
+    if "op" not in data and fast is not None:
+        record = fast({k: v for k, v in data.items() if v != ""})
+        if record is not None:
+            return Op.UPSERT, record
     op, data = split_op(data)
     if op is Op.UPSERT:
         return op, schema.load_record(data)

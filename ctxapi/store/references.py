@@ -22,13 +22,20 @@ def describe(ref: Reference) -> str:
     return f"{label.lower()} {value!r} does not exist"
 
 
-def missing_references(tx: ManagedTransaction, references: Iterable[Reference]) -> set[Reference]:
-    """The references of ``references`` that name nothing in the graph."""
+def missing_references(
+    tx: ManagedTransaction, references: Iterable[Reference], known: Iterable[Reference] = ()
+) -> set[Reference]:
+    """The references of ``references`` that name nothing in the graph (``known``: some that
+    the transaction has found already, not asked again)."""
     wanted: dict[str, set[Any]] = defaultdict(set)
     for label, value in references:
         wanted[label].add(value)  # identity keys are tuples already, so hashable
+    for label, value in known:
+        wanted[label].discard(value)
     absent: set[Reference] = set()
     for label, values in wanted.items():
+        if not values:
+            continue
         if label == "Identity":
             keys = [list(value) for value in values]
             missing = tx.run(MISSING_IDENTITIES, keys=keys).single(strict=True)["missing"]
