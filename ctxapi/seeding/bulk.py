@@ -36,11 +36,12 @@ from ctxapi.seeding.load import (
     Rejects,
     Summary,
     TypeStats,
-    _constraint_reason,
 )
-from ctxapi.seeding.load import Item as LoadItem
 from ctxapi.seeding.reading import DEFAULT_MAX_RECORD_BYTES, CorruptFile, Origin, parse_records
+from ctxapi.seeding.writing import Item as LoadItem
+from ctxapi.seeding.writing import constraint_reason
 from ctxapi.store import ops
+from ctxapi.store.fastschema import compile_schema
 from ctxapi.store.graph import BY_NAME, RecordType, Reference
 from ctxapi.store.references import describe
 from ctxapi.store.tombstones import Tombstones, keys_of
@@ -89,17 +90,19 @@ _SCHEMAS: dict[tuple[str, str], Any] = {}
 def _validate(type_name: str, region: str, datas: list[dict[str, Any] | None]) -> list[Any]:
     """Each record of ``datas`` validated: ``(errors,)`` or ``(op, row, references, key)``."""
     record_type = BY_NAME[type_name]
-    schema = _SCHEMAS.get((type_name, region))
-    if schema is None:
-        schema = _SCHEMAS[(type_name, region)] = record_type.schema()
+    found = _SCHEMAS.get((type_name, region))
+    if found is None:
+        schema = record_type.schema()
         schema.phone_region = region  # type: ignore[attr-defined]
+        found = _SCHEMAS[(type_name, region)] = (schema, compile_schema(schema))
+    schema, fast = found  # the fast path as seed load's: the same records, the same rejects
     out: list[Any] = []
     for data in datas:
         if data is None:
             out.append(None)
             continue
         try:
-            op, record = ops.validate(record_type, schema, data)
+            op, record = ops.validate(record_type, schema, data, fast)
         except ValidationError as error:
             out.append((error.messages,))
             continue
@@ -255,7 +258,7 @@ class Checker:
             number = item.row["props"]["number"]
             holder = self._numbers.get(number)
             if holder is not None and holder != item.key:
-                reason = _constraint_reason([LoadItem(item.row, item.references, item.origin)])
+                reason = constraint_reason([LoadItem(item.row, item.references, item.origin)])
                 stats.rejected += 1
                 return {"_record": [reason]}
             before = self._number_of.get(item.key)
