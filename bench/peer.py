@@ -28,7 +28,6 @@ import http.client
 import json
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +48,7 @@ from bench.run import (
     raw_caller,
     say,
     summarize,
+    timed,
 )
 from ctxapi.config import Settings
 from ctxapi.neo4j_local import free_port, require_tool
@@ -149,41 +149,6 @@ def peer_raw_caller(
 
 
 # -- measuring -----------------------------------------------------------------------------------
-def _timed(
-    call: Callable[[str], bool], keys: list[str], concurrency: int
-) -> tuple[list[float], float, int]:
-    """``call`` for each key with ``concurrency`` threads: latencies (ms), seconds, errors."""
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    pending = iter(keys)
-
-    def worker() -> None:
-        nonlocal errors
-        while True:
-            with lock:
-                key = next(pending, None)
-            if key is None:
-                return
-            started = time.perf_counter()
-            ok = call(key)
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                errors += 0 if ok else 1
-
-    started = time.perf_counter()
-    if concurrency == 1:
-        worker()
-    else:
-        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    return latencies, time.perf_counter() - started, errors
-
-
 def cpu_seconds(server: Server) -> Callable[[], float]:
     """CPU seconds (user + system) used so far by ``server``'s process and its children: the
     gunicorn workers, or the peer's Node processes."""
@@ -218,7 +183,7 @@ def alternate(
     for n, start in enumerate(range(0, len(keys), chunk)):
         for name in names if n % 2 == 0 else reversed(names):
             before = cpu[name]() if cpu else 0.0
-            latencies, seconds, errors = _timed(
+            latencies, seconds, errors = timed(
                 callers[name], keys[start : start + chunk], concurrency
             )
             spent[name] += cpu[name]() - before if cpu else 0.0

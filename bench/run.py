@@ -459,6 +459,13 @@ class Server:
 
 def drive(call: Callable[[str], bool], keys: list[str], concurrency: int) -> dict[str, Any]:
     """Call ``call(key)`` for every key with ``concurrency`` threads; time each call."""
+    return summarize(*timed(call, keys, concurrency))
+
+
+def timed(
+    call: Callable[[str], bool], keys: list[str], concurrency: int
+) -> tuple[list[float], float, int]:
+    """``call`` for each key with ``concurrency`` threads: latencies (ms), seconds, errors."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -485,7 +492,7 @@ def drive(call: Callable[[str], bool], keys: list[str], concurrency: int) -> dic
         thread.start()
     for thread in threads:
         thread.join()
-    return summarize(latencies, time.perf_counter() - started, errors)
+    return latencies, time.perf_counter() - started, errors
 
 
 def graphql_poster(

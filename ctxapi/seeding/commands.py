@@ -24,6 +24,33 @@ def _console() -> Any:
     return console
 
 
+#: The options `seed load` and `seed import` share.
+_max_rejects = click.option(
+    "--max-rejects",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Exit 0 as long as at most this many records were rejected.",
+)
+_summary_json = click.option(
+    "--summary-json",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the summary as JSON (per type: read, created, …, seconds).",
+)
+_phone_region = click.option(
+    "--phone-region",
+    default=None,
+    help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
+)
+_max_record_bytes = click.option(
+    "--max-record-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A longer line is a reject [CTXAPI_MAX_RECORD_BYTES, default 1000000].",
+)
+
+
 @click.group()
 def seed() -> None:
     """Fill and refresh the graph from exports (format: seed/README.md)."""
@@ -39,13 +66,7 @@ def seed() -> None:
     show_default=True,
     help="Where rejected records go, one JSON object per line (file, line, raw, errors).",
 )
-@click.option(
-    "--max-rejects",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Exit 0 as long as at most this many records were rejected.",
-)
+@_max_rejects
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1, max=100_000),
@@ -53,29 +74,15 @@ def seed() -> None:
     show_default=True,
     help="Records per write transaction.",
 )
-@click.option(
-    "--summary-json",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write the summary as JSON (per type: read, created, …, seconds).",
-)
+@_summary_json
 @click.option(
     "--metrics-file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="Keep the counts per type in this Prometheus textfile (*.prom), every few seconds.",
 )
-@click.option(
-    "--phone-region",
-    default=None,
-    help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
-)
-@click.option(
-    "--max-record-bytes",
-    type=click.IntRange(min=1),
-    default=None,
-    help="A longer line is a reject [CTXAPI_MAX_RECORD_BYTES, default 1000000].",
-)
+@_phone_region
+@_max_record_bytes
 def seed_load(
     paths: tuple[Path, ...],
     dry_run: bool,
@@ -173,13 +180,7 @@ def run_load(settings: configuration.Settings, paths: list[Path], **options: Any
     show_default=True,
     help="Where rejected records go: the same file `seed load` writes for the same input.",
 )
-@click.option(
-    "--max-rejects",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Exit 0 as long as at most this many records were rejected.",
-)
+@_max_rejects
 @click.option(
     "--jobs",
     type=click.IntRange(min=1, max=64),
@@ -187,23 +188,9 @@ def run_load(settings: configuration.Settings, paths: list[Path], **options: Any
     show_default=True,
     help="Processes that validate records (1: validate in this process).",
 )
-@click.option(
-    "--summary-json",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write the summary as JSON (per type: read, created, …, seconds).",
-)
-@click.option(
-    "--phone-region",
-    default=None,
-    help="Region for phone numbers without a country code [CTXAPI_PHONE_REGION, default US].",
-)
-@click.option(
-    "--max-record-bytes",
-    type=click.IntRange(min=1),
-    default=None,
-    help="A longer line is a reject [CTXAPI_MAX_RECORD_BYTES, default 1000000].",
-)
+@_summary_json
+@_phone_region
+@_max_record_bytes
 def seed_import(
     paths: tuple[Path, ...],
     force: bool,

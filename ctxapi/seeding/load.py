@@ -4,7 +4,8 @@ Reads files line by line (memory stays flat whatever their size), validates ever
 its marshmallow schema (a plainly valid one by the schema's fast path, ``store.fastschema``:
 the same record, a third of the time), and writes batches in managed write transactions on a
 writer thread (``seeding.writing``: new records created, changed ones merged, repeats only
-counted), so that validation, of the next type too, and Neo4j work overlap. A record that
+counted), so that validation and Neo4j work overlap within a file (a file's writes end before
+the next file is read: it may reference them, and its rejects come after them). A record that
 fails — bad JSON, a key twice, wrong encoding, over the size limit, a field error, a reference
 to something that does not exist, a constraint the database enforces — goes to the rejects file
 with its file, line, raw text and reasons; the rest loads. A record may carry an ``op``
@@ -17,7 +18,6 @@ written (``seeding.reading`` reads the files).
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -217,17 +217,15 @@ class Loader:
         try:
             for record_type, path in files:
                 begun = time.perf_counter()
-                stats = self.summary.of(record_type.name)
                 try:
                     self._load_file(record_type, path, writer)
+                    if writer is not None:
+                        # The next type may reference this one; and a file's rejects are all
+                        # written before the next file's (the same order whatever the timing:
+                        # `seed import` writes the same rejects file).
+                        writer.drain()
                 finally:
-                    if writer is None:
-                        stats.seconds += time.perf_counter() - begun
-                    else:  # the writer takes the batches in order: the next type may
-                        # reference this one, and is validated while this one is written
-                        writer.note(functools.partial(_add_time, stats, begun))
-            if writer is not None:
-                writer.drain()
+                    self.summary.of(record_type.name).seconds += time.perf_counter() - begun
         finally:
             if writer is not None:
                 writer.stop()
@@ -331,11 +329,6 @@ def _broken_off(error: CorruptFile, read: int, loaded: int, rejected: int, *, dr
         f"{error.path} is corrupt or truncated ({error.reason}): the {run} stopped {where}. "
         f"{read_before if read else ''}Repair or replace the file and {then}."
     )
-
-
-def _add_time(stats: TypeStats, begun: float) -> None:
-    """A file's time: from its first line read to its last batch written."""
-    stats.seconds += time.perf_counter() - begun
 
 
 def _failed(failure: BaseException) -> BaseException:

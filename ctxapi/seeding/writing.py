@@ -133,12 +133,12 @@ def _run(tx: ManagedTransaction, query: Any, group: list[Item], counts: dict[str
         counts[record["outcome"]] = counts.get(record["outcome"], 0) + record["n"]
 
 
-Job = tuple[RecordType, list[Item]] | Callable[[], None]
+Job = tuple[RecordType, list[Item]]
 
 
 class Writer:
-    """One thread that writes batches (and runs noted callbacks) in the order they come, while
-    the main thread validates the next; a failure is raised in the main thread by the next
+    """One thread that writes batches in the order they come, while the main thread validates
+    the next; a failure is raised in the main thread by the next
     ``submit`` or ``drain`` (``failed`` says how)."""
 
     def __init__(
@@ -157,10 +157,6 @@ class Writer:
         self._raise_failure()
         if batch:
             self.queue.put((record_type, batch))
-
-    def note(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` on the writer once the batches submitted so far are written."""
-        self.queue.put(callback)
 
     def drain(self) -> None:
         self.queue.join()
@@ -181,9 +177,7 @@ class Writer:
             try:
                 if job is None:
                     return
-                if callable(job):
-                    job()
-                elif self.failure is None:
+                if self.failure is None:
                     self.write(*job)
             except BaseException as error:  # handed to the main thread
                 self.failure = error
