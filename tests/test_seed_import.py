@@ -35,6 +35,9 @@ BY_ID = HEADLINE.replace("$email: String!", "$id: ID!").replace(
 )
 QUEUE = (PROJECT_ROOT / "schema" / "queries" / "proactive_queue.graphql").read_text()
 
+#: The customers both loads hold: the generated ones and cust-x3, cust-x5 of EXTRA.
+LOADED = CUSTOMERS + 2
+
 #: Records that `seed load` rejects, suppresses nothing of, or writes twice: appended to the
 #: generated files (type → lines).
 EXTRA = {
@@ -236,7 +239,7 @@ def test_every_customer_reads_the_same_through_the_api(both: Both) -> None:
     loaded, imported = _api(both.loaded), _api(both.imported)
     with closing(Database(both.loaded)) as db:
         ids = [r["id"] for r in db.read("MATCH (c:Customer) RETURN c.id AS id ORDER BY id")]
-    assert len(ids) == CUSTOMERS + 2  # and cust-x3, cust-x5 of EXTRA
+    assert len(ids) == LOADED
     # when every customer is asked for with the headline query and insights
     for cid in ids:
         expected = data(loaded, BY_ID, id=cid, withInsights=True)
@@ -272,7 +275,7 @@ def test_a_database_with_data_is_replaced_only_with_force(both: Both) -> None:
     assert "--force" in refused.output
     assert both.instance.pid() is not None  # left running, as it was found
     with closing(Database(both.imported)) as db:
-        assert db.read("MATCH (c:Customer) RETURN count(c) AS n")[0]["n"] == CUSTOMERS + 1
+        assert db.read("MATCH (c:Customer) RETURN count(c) AS n")[0]["n"] == LOADED
     # when it is forced, it replaces the database with the same graph again
     forced = seed_import(
         both.environ, str(both.files), "--force", "--rejects", "/dev/null", "--max-rejects", "99"
@@ -294,7 +297,7 @@ def test_a_delta_record_stops_the_import_before_anything_changes(
     assert "seed load" in result.output
     assert "brands.jsonl, line 1: a patch record" in result.output
     with closing(Database(both.imported)) as db:
-        assert db.read("MATCH (c:Customer) RETURN count(c) AS n")[0]["n"] == CUSTOMERS + 1
+        assert db.read("MATCH (c:Customer) RETURN count(c) AS n")[0]["n"] == LOADED
 
 
 def test_help_says_what_it_does_and_refuses() -> None:
