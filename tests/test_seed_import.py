@@ -22,7 +22,7 @@ from ctxapi.db import Database
 from ctxapi.neo4j_local import LocalNeo4j, free_port
 from ctxapi.seeding.generate import Generator
 from tests.api import data
-from tests.conftest import TEST_HEAP, TEST_PAGECACHE, keyed, settings_for
+from tests.conftest import TEST_HEAP, TEST_PAGECACHE, clear_graph, keyed, settings_for
 from tests.seeding import seed_load
 
 NOW = "2026-11-23T12:00:00+00:00"
@@ -140,7 +140,7 @@ def both(
             file.write("\n".join(lines) + "\n")
     work = tmp_path_factory.mktemp("work")
     # when the files are loaded online into one Neo4j …
-    db.write(lambda tx: tx.run("MATCH (n) WHERE NOT n:Migration DETACH DELETE n").consume())
+    clear_graph(db)  # the session's API keys stay: later tests use them
     loaded = seed_load(settings, work, folder, summary_json=work / "load.json")
     assert "Load summary" in loaded.output, loaded.output
     # … and imported offline into another (a managed one, under its own home)
@@ -202,7 +202,8 @@ def _graph(settings: Settings) -> tuple[list[Any], list[Any]]:
             " RETURN labels(n) AS labels, properties(n) AS props"
         )
         links = db.read(
-            "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(r) AS props,"
+            "MATCH (a)-[r]->(b) WHERE NOT a:ApiKey AND NOT b:ApiKey"
+            " RETURN type(r) AS type, properties(r) AS props,"
             " labels(a) AS a, coalesce(a.id, a.kind + ' ' + a.value) AS start,"
             " labels(b) AS b, coalesce(b.id, b.kind + ' ' + b.value) AS end"
         )
