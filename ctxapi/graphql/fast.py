@@ -51,7 +51,6 @@ from ctxapi.db import DatabaseUnavailable, InvalidBookmarks
 from ctxapi.graphql.compiler import Answered, CompiledQuery, compile_entry, root_compilers
 from ctxapi.graphql.completion import GiveUp, NotCompiled, completion
 from ctxapi.graphql.errors import ClientError
-from ctxapi.graphql.fields import Entry, registry
 from ctxapi.graphql.selection import field_arguments, plain
 
 _MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
@@ -65,7 +64,6 @@ class _Root:
 
     key: str
     query: CompiledQuery | None
-    entry: Entry | None
     node: FieldNode | None
     fixed: Mapping[str, Any]
     completion: Any
@@ -144,11 +142,12 @@ class FastPath:
         self, root: _Root, variables: dict[str, Any], settings: Settings
     ) -> CompiledQuery | None:
         """``root``'s query with the parameters of this request's arguments."""
-        if root.query is None or root.entry is None or root.node is None:
+        if root.query is None or root.node is None:
             return None
         name = root.node.name.value
         arguments = field_arguments(self.schema, "Query", name, root.node, variables)
-        made = {key: plain(value) for key, value in root.entry.params(arguments, settings).items()}
+        made = root.query.entry.params(arguments, settings)
+        made = {key: plain(value) for key, value in made.items()}
         params = dict(root.fixed)
         if "__now" in params:
             params["__now"] = settings.now()
@@ -180,11 +179,10 @@ class FastPath:
         selected = collect_fields(
             self.schema, fragments, variables, query_type, operation.selection_set
         )
-        entries = registry(self.schema).entries
         for key, nodes in selected.items():
             name = nodes[0].name.value
             if name == "__typename":
-                roots.append(_Root(key, None, None, None, {}, query_type.name))
+                roots.append(_Root(key, None, None, {}, query_type.name))
                 continue
             if key not in compilers:
                 return None
@@ -194,13 +192,12 @@ class FastPath:
                 completes = completion(
                     self.schema, fragments, variables, query_type.fields[name].type, nodes
                 )
-                entry = entries[name]
                 arguments = field_arguments(self.schema, "Query", name, nodes[0], variables)
-                made = entry.params(arguments, settings)
+                made = compiled.entry.params(arguments, settings)
             except NotCompiled:
                 return None
             fixed = {k: v for k, v in compiled.params.items() if k not in made}
-            roots.append(_Root(key, compiled, entry, nodes[0], fixed, completes))
+            roots.append(_Root(key, compiled, nodes[0], fixed, completes))
         return Plan(tuple(roots))
 
     def _keyed_variables(
