@@ -88,6 +88,8 @@ class Plan:
     mixed_seconds: float = 20.0  # the headline at c4 alone, then beside a writer, this long each
     parts: tuple[str, ...] = PARTS
     peer: bool = False  # also measure @neo4j/graphql (bench/peer.py): `make bench` turns it on
+    first_load: str = "load"  # how a new bench instance is filled: `seed load` or `seed import`
+    pagecache: str = "4g"  # the bench instances' page cache
 
 
 def say(message: str) -> None:
@@ -165,6 +167,44 @@ def load(settings: Settings, folder: Path, work: Path) -> dict[str, Any]:
             for name, s in summary["types"].items()
             if s["seconds"]
         },
+        "with": "seed load",
+    }
+
+
+def import_first(settings: Settings, local: LocalNeo4j, folder: Path, work: Path) -> dict[str, Any]:
+    """A first load with `ctxapi seed import` into the bench's own Neo4j (stopped, imported
+    with neo4j-admin, started again, the schema applied): its steps' seconds and records/s."""
+    import resource
+
+    from rich.console import Console
+
+    from ctxapi.seeding.importing import import_files
+
+    started = time.perf_counter()
+    done = import_files(
+        Console(stderr=True),
+        settings,
+        [folder],
+        local=local,
+        force=True,  # no loaded marker: whatever the bench instance holds is a broken load
+        rejects=work / "rejects.jsonl",
+        summary_json=work / "load-summary.json",
+    )
+    seconds = time.perf_counter() - started
+    records = done.summary.total.read
+    rss = max(resource.getrusage(who).ru_maxrss for who in
+              (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))  # fmt: skip
+    return {
+        "seconds": round(seconds, 1),
+        "records": records,
+        "records_per_s": round(records / seconds),
+        "peak_rss_mb": round(rss / 1024, 1),
+        "per_type": {},
+        "with": "seed import",
+        "check_seconds": round(done.check_seconds, 1),
+        "import_seconds": round(done.import_seconds, 1),
+        "schema_seconds": round(done.schema_seconds, 1),
+        "check_records_per_s": round(records / done.check_seconds),
     }
 
 
@@ -671,7 +711,9 @@ def dataset(plan: Plan, customers: int) -> Iterator[Dataset]:
         from bench.peer_install import PeerNeo4j  # the same instance, with APOC core added
 
         kind = PeerNeo4j if plan.peer else LocalNeo4j
-        server_neo4j = kind(default_home(), root=work / "db", port=free_port())
+        server_neo4j = kind(
+            default_home(), root=work / "db", port=free_port(), pagecache=plan.pagecache
+        )
         server_neo4j.start(quiet=True)
         settings = Settings(neo4j_uri=server_neo4j.uri, neo4j_password=server_neo4j.password())
     try:
@@ -681,7 +723,11 @@ def dataset(plan: Plan, customers: int) -> Iterator[Dataset]:
         apply(database)  # a reused dataset gets the migrations added since it was loaded
         database.close()
         loaded_marker = work / "loaded.json"
-        if plan.neo4j_uri or not loaded_marker.exists():
+        if server_neo4j is not None and plan.first_load == "import" and not loaded_marker.exists():
+            say(f"Importing {customers:,} customers with `ctxapi seed import` ...")
+            loaded = import_first(settings, server_neo4j, folder, work)
+            loaded_marker.write_text(json.dumps(loaded))
+        elif plan.neo4j_uri or not loaded_marker.exists():
             say(f"Loading {customers:,} customers ...")
             loaded = load(settings, folder, work)
             if not plan.neo4j_uri:
@@ -861,6 +907,7 @@ def write_report(plan: Plan, results: list[dict[str, Any]]) -> dict[str, Any]:
         "requests_per_run": plan.requests,
         "warmup": plan.warmup,
         "gunicorn_workers": plan.workers,
+        "neo4j_pagecache": plan.pagecache,
         "datasets": results,
     }
     plan.out.mkdir(parents=True, exist_ok=True)
@@ -906,11 +953,13 @@ AIMS = {
     "p50_c1": 10.0,
     "p99_c1": 30.0,
     "rps_c8": 200.0,
-    "ratio": 1.5,
+    "ratio": 1.3,
     "scaling": 1.3,
-    "load_rate": 50_000.0,
-    "rss": 200.0,
+    "load_rate": 100_000.0,  # a first load (`seed import`)
+    "rss": 150.0,
     "heavy_insights_p50": 20.0,
+    "insights_p99_c1": 15.0,
+    "queue_p50_c1": 10.0,
 }
 
 
@@ -923,12 +972,14 @@ def markdown(report: dict[str, Any]) -> str:
         f" Python {m['python']}, Neo4j {m['neo4j']}, ctxapi {m['ctxapi']}; seed {report['seed']},"
         f" {report['requests_per_run']} measured requests per run after {report['warmup']}"
         f" warm-up requests, gunicorn with {report['gunicorn_workers']} threaded workers"
-        " (8 threads each, keep-alive, `CTXAPI_ACCESS_LOG=errors`).",
+        " (8 threads each, keep-alive, `CTXAPI_ACCESS_LOG=errors`), Neo4j's page cache"
+        f" {report.get('neo4j_pagecache', '4g')}.",
         "The load generator, gunicorn and Neo4j share the same 2 cores.",
         "",
         "![latency](latency.png)",
         "",
-        "| customers | records | load records/s | loader RSS MB | API c1 p50 / p95 / p99 ms"
+        "| customers | records | first load records/s (with) | loader RSS MB"
+        " | API c1 p50 / p95 / p99 ms"
         " | API c8 req/s (errors) | raw Cypher c1 p50 / p99 ms | API/raw p50 | worker RSS MB |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -936,7 +987,8 @@ def markdown(report: dict[str, Any]) -> str:
         a1, a8, raw = r["api_c1"], r["api_c8"], r["raw_c1"]
         lines.append(
             f"| {r['customers']:,} | {r['load']['records']:,} | {r['load']['records_per_s']:,}"
-            f" | {r['load']['peak_rss_mb']} | {a1['p50_ms']} / {a1['p95_ms']} / {a1['p99_ms']}"
+            f" (`{r['load'].get('with', 'seed load')}`) | {r['load']['peak_rss_mb']}"
+            f" | {a1['p50_ms']} / {a1['p95_ms']} / {a1['p99_ms']}"
             f" | {a8['requests_per_s']} ({a8['errors']}) | {raw['p50_ms']} / {raw['p99_ms']}"
             f" | {r['api_raw_ratio_p50']} | {r['api_worker_rss_mb']} |"
         )
@@ -950,15 +1002,34 @@ def markdown(report: dict[str, Any]) -> str:
             "≥ 200 requests/s at concurrency 8, no errors",
             last["api_c8"]["requests_per_s"] >= AIMS["rps_c8"] and last["api_c8"]["errors"] == 0,
         ),
-        ("API/raw p50 ≤ 1.5", last["api_raw_ratio_p50"] <= AIMS["ratio"]),
+        ("API/raw p50 ≤ 1.3", last["api_raw_ratio_p50"] <= AIMS["ratio"]),
         (
             f"p50 at {last['customers']:,} within 1.3x of p50 at {first['customers']:,}"
             f" (measured {scaling:.2f}x)",
             scaling <= AIMS["scaling"],
         ),
-        ("loading ≥ 50,000 records/s", last["load"]["records_per_s"] >= AIMS["load_rate"]),
-        ("API worker RSS ≤ 200 MB", last["api_worker_rss_mb"] <= AIMS["rss"]),
+        (
+            f"a first load ≥ 100,000 records/s (`{last['load'].get('with', 'seed load')}`)",
+            last["load"]["records_per_s"] >= AIMS["load_rate"],
+        ),
+        ("API worker RSS ≤ 150 MB", last["api_worker_rss_mb"] <= AIMS["rss"]),
     ]
+    if last.get("insights_c1"):
+        checks.append(
+            (
+                f"with insights, p99 at concurrency 1 ≤ 15 ms (measured"
+                f" {last['insights_c1']['p99_ms']} ms)",
+                last["insights_c1"]["p99_ms"] <= AIMS["insights_p99_c1"],
+            )
+        )
+    if last.get("queue_c1"):
+        checks.append(
+            (
+                f"a proactive queue page p50 at concurrency 1 ≤ 10 ms (measured"
+                f" {last['queue_c1']['p50_ms']} ms)",
+                last["queue_c1"]["p50_ms"] <= AIMS["queue_p50_c1"],
+            )
+        )
     if last.get("heavy"):
         heavy = last["heavy"]
         checks.append(
@@ -989,11 +1060,24 @@ def markdown(report: dict[str, Any]) -> str:
     lines += extras_markdown(report["datasets"])
     lines += ["", f"Aims at {last['customers']:,} customers:", ""]
     lines += [f"- {'met' if ok else '**missed**'}: {name}" for name, ok in checks]
-    lines += ["", "Per record type (load, records/s):", ""]
+    lines += ["", "The first loads:", ""]
     for r in report["datasets"]:
-        rates = ", ".join(f"{k} {v['records_per_s']:,}" for k, v in r["load"]["per_type"].items())
-        lines.append(f"- {r['customers']:,} customers: {rates or 'reused, see results.json'}")
+        lines.append(f"- {r['customers']:,} customers: {load_markdown(r['load'])}")
     return "\n".join(lines) + "\n"
+
+
+def load_markdown(load: dict[str, Any]) -> str:
+    """One dataset's first load in words: its steps (`seed import`) or its rate per type."""
+    said = "reused (loaded by an earlier run), " if load.get("reused") else ""
+    if load.get("with") == "seed import":
+        return (
+            f"{said}`seed import` {load['seconds']} s: the check and CSV {load['check_seconds']} s"
+            f" ({load['check_records_per_s']:,} records/s), neo4j-admin {load['import_seconds']}"
+            f" s, start and schema (queue backfill included) {load['schema_seconds']} s"
+        )
+    rates = ", ".join(f"{k} {v['records_per_s']:,}" for k, v in load["per_type"].items())
+    rates = rates or "see results.json"
+    return f"{said}`seed load` {load['seconds']} s; records/s per type: {rates}"
 
 
 def extras_markdown(datasets: list[dict[str, Any]]) -> list[str]:
@@ -1098,6 +1182,18 @@ def main(argv: list[str] | None = None) -> None:
         help="also serve the headline with @neo4j/graphql (bench/peer/, Node.js 20+) and"
         " compare [BENCH_PEER, on]",
     )
+    parser.add_argument(
+        "--first-load",
+        choices=("import", "load"),
+        default=os.environ.get("BENCH_FIRST_LOAD", "import"),
+        help="fill a new bench instance with `ctxapi seed import` (neo4j-admin) or `ctxapi seed"
+        " load` (the online loader) [BENCH_FIRST_LOAD, import]",
+    )
+    parser.add_argument(
+        "--pagecache",
+        default=os.environ.get("BENCH_PAGECACHE", "4g"),
+        help="the bench instances' Neo4j page cache [BENCH_PAGECACHE, 4g]",
+    )
     args = parser.parse_args(argv)
     sizes = sorted({min(10_000, args.customers), args.customers})
     plan = Plan(
@@ -1117,6 +1213,8 @@ def main(argv: list[str] | None = None) -> None:
         mixed_seconds=args.mixed_seconds,
         parts=tuple(args.only or PARTS),
         peer=args.peer,
+        first_load=args.first_load,
+        pagecache=args.pagecache,
     )
     results = [measure(plan, size) for size in plan.sizes]
     if args.only:

@@ -21,6 +21,7 @@ from bench.run import (
     heavy_email,
     heavy_id,
     load_heavy,
+    load_markdown,
     measure,
     percentile,
     planning,
@@ -117,6 +118,25 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_dataset(
     assert "| 150 | with insights |" in markdown
     assert "insights p50 ≤ 20 ms for a customer with 300 contacts" in markdown
     assert "| record c1 p50 / p99 ms |" in markdown
+    assert "with insights, p99 at concurrency 1 ≤ 15 ms (measured" in markdown
+    assert "a proactive queue page p50 at concurrency 1 ≤ 10 ms (measured" in markdown
+    assert "- 150 customers: `seed load`" in markdown
+
+
+def test_a_first_load_by_seed_import_is_reported_by_its_steps() -> None:
+    # given: what import_first returns for a dataset, and for one reused later
+    load = {"seconds": 60.0, "records": 1_200_000, "records_per_s": 20_000, "peak_rss_mb": 90.0,
+            "per_type": {}, "with": "seed import", "check_seconds": 40.0,
+            "import_seconds": 12.5, "schema_seconds": 7.5,
+            "check_records_per_s": 30_000}  # fmt: skip
+    # when
+    fresh, reused = load_markdown(load), load_markdown(load | {"reused": True})
+    # then
+    assert fresh == (
+        "`seed import` 60.0 s: the check and CSV 40.0 s (30,000 records/s), neo4j-admin 12.5 s,"
+        " start and schema (queue backfill included) 7.5 s"
+    )
+    assert reused.startswith("reused (loaded by an earlier run), `seed import` 60.0 s")
 
 
 def test_heavy_customers_are_the_same_every_time_with_5000_contacts_each(tmp_path: Path) -> None:
