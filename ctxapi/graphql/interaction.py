@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import LiteralString
+
 import graphene
 
 from ctxapi.access.brands import owns
@@ -81,6 +83,14 @@ class Interaction(graphene.ObjectType):
     )
 
 
+def _own_contact(contact: LiteralString) -> LiteralString:
+    """``contact``, a contact of the case ``{v}``, was made by the customer who opened it: a
+    condition on contacts read from the case (a case has few), never from its customer's (a
+    customer may have thousands: at 1M customers the planner started there, 175 ms for a
+    customer with 5,000 contacts)."""
+    return "EXISTS { ({v})<-[:OPENED]-(:Customer)-[:HAD]->(" + contact + ") }"
+
+
 class Case(graphene.ObjectType):
     """One problem of a customer, however many contacts it takes."""
 
@@ -92,8 +102,9 @@ class Case(graphene.ObjectType):
     resolved_at = value(DateTime, "toString({v}.resolvedAt)", description="Resolved at.")
     channels = value(
         graphene.List(graphene.NonNull(enums.Channel)),
-        "COLLECT { MATCH ({v})<-[:PART_OF]-(i:Interaction)<-[:HAD]-(:Customer)-[:OPENED]->({v})"
-        " WITH DISTINCT i.channel AS channel ORDER BY channel RETURN channel }",
+        "COLLECT { MATCH ({v})<-[:PART_OF]-(i:Interaction) WHERE "
+        + _own_contact("i")
+        + " WITH DISTINCT i.channel AS channel ORDER BY channel RETURN channel }",
         required=True,
         description="The channels its contacts used, alphabetically.",
     )
@@ -103,7 +114,7 @@ class Case(graphene.ObjectType):
     contacts = many(
         graphene.List(graphene.NonNull(Interaction)),
         # only the contacts of the case's own customer (ctxapi.access.brands.owns)
-        "MATCH ({v})<-[:PART_OF]-({c}:Interaction)<-[:HAD]-(:Customer)-[:OPENED]->({v})",
+        "MATCH ({v})<-[:PART_OF]-({c}:Interaction) WHERE " + _own_contact("{c}"),
         order=("{c}.occurredAt", "{c}.id"),
         required=True,
         description="Its contacts, newest first.",
