@@ -48,12 +48,12 @@ def _days(since: LiteralString) -> LiteralString:
     return "toString(" + days + ") + CASE " + days + " WHEN 1 THEN ' day' ELSE ' days' END"
 
 
-def _told(never: LiteralString) -> LiteralString:
+def _told(last: LiteralString, never: LiteralString) -> LiteralString:
     """When the last update (``last``) was sent, or the literal ``never``: the words the card's
     actions use too (ctxapi.rules.actions)."""
     return (
-        "CASE WHEN last IS NULL THEN " + never + " ELSE 'last update sent ' + "
-        "toString(date(last)) + ' (' + " + _days("last") + " + ' ago)' END"
+        "CASE WHEN " + last + " IS NULL THEN " + never + " ELSE 'last update sent ' + "
+        "toString(date(" + last + ")) + ' (' + " + _days(last) + " + ' ago)' END"
     )
 
 
@@ -66,7 +66,8 @@ def _told(never: LiteralString) -> LiteralString:
 #   parcels and cases, `last`: when the last update was sent (null: never);
 # - _PAGE keeps the first `$limit` of them, in the index's order (proactiveQueue only): every
 #   condition comes before it, so a page is full whatever they leave out;
-# - _ITEM returns the row the queue merges, with its fact line.
+# - _ITEM returns the row the queue merges, with the facts its line is made of (`facts`; the
+#   line itself, `_DETAIL`, is written only for the rows a page keeps).
 _PARCEL_SEEK: LiteralString = (
     """
   MATCH (s:Shipment {queueTier: tier.tier})
@@ -92,17 +93,10 @@ _PARCEL_SEEK: LiteralString = (
 )
 _PARCEL_PAGE: LiteralString = """
   WITH now, t, s, o, c, last ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit"""
-_PARCEL_ITEM: LiteralString = (
-    """
+_PARCEL_ITEM: LiteralString = """
   RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
     'PROACTIVE_DELIVERY_UPDATE' AS action,
-    'parcel for order ' + o.number + ' (' + s.carrier + ') promised for '
-      + toString(date(s.promisedAt)) + ' (' + """
-    + _days("s.promisedAt")
-    + """ + ' ago), not delivered; ' + """
-    + _told("'nobody has told the customer'")
-    + """ AS detail"""
-)
+    {number: o.number, carrier: s.carrier, at: s.promisedAt, last: last} AS facts"""
 
 _REFUND_SEEK: LiteralString = (
     """
@@ -122,16 +116,10 @@ _REFUND_SEEK: LiteralString = (
 )
 _REFUND_PAGE: LiteralString = """
   WITH now, t, r, o, c ORDER BY r.queueTier, r.receivedAt, r.id LIMIT $limit"""
-_REFUND_ITEM: LiteralString = (
-    """
+_REFUND_ITEM: LiteralString = """
   WITH now, r, o, c, r.receivedAt + duration({days: t.refund_due_days}) AS due
   RETURN c, r AS subject, due, r.id AS id, 'REFUND_OVERDUE' AS reason,
-    'CONFIRM_REFUND_TIMING' AS action,
-    'return of order ' + o.number + ' received ' + toString(date(r.receivedAt))
-      + ', refund not paid (due ' + toString(date(due)) + ', ' + """
-    + _days("due")
-    + """ + ' overdue)' AS detail"""
-)
+    'CONFIRM_REFUND_TIMING' AS action, {number: o.number, at: r.receivedAt, due: due} AS facts"""
 
 _CASE_SEEK: LiteralString = (
     """
@@ -158,16 +146,31 @@ _CASE_SEEK: LiteralString = (
 )
 _CASE_PAGE: LiteralString = """
   WITH now, t, k, c, last ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit"""
-_CASE_ITEM: LiteralString = (
-    """
+_CASE_ITEM: LiteralString = """
   RETURN c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due,
     k.id AS id, 'UNRESOLVED_CASE' AS reason, 'FOLLOW_UP_OPEN_CASE' AS action,
-    'case ' + k.id + ' (' + k.subject + ') ' + k.status + ' since ' + toString(date(k.openedAt))
-      + ' (' + """
-    + _days("k.openedAt")
+    {id: k.id, subject: k.subject, status: k.status, at: k.openedAt, last: last} AS facts"""
+
+#: An item's fact line, from its ``reason`` and ``facts`` (and ``now``).
+_DETAIL: LiteralString = (
+    """CASE reason
+  WHEN 'LATE_SHIPMENT' THEN 'parcel for order ' + facts.number + ' (' + facts.carrier
+    + ') promised for ' + toString(date(facts.at)) + ' (' + """
+    + _days("facts.at")
+    + """ + ' ago), not delivered; ' + """
+    + _told("facts.last", "'nobody has told the customer'")
+    + """
+  WHEN 'REFUND_OVERDUE' THEN 'return of order ' + facts.number + ' received '
+    + toString(date(facts.at)) + ', refund not paid (due ' + toString(date(facts.due)) + ', ' + """
+    + _days("facts.due")
+    + """ + ' overdue)'
+  ELSE 'case ' + facts.id + ' (' + facts.subject + ') ' + facts.status + ' since '
+    + toString(date(facts.at)) + ' (' + """
+    + _days("facts.at")
     + """ + '); ' + """
-    + _told("'no update sent'")
-    + """ AS detail"""
+    + _told("facts.last", "'no update sent'")
+    + """
+END"""
 )
 
 #: The seeks of parcels, refunds and cases: ctxapi.webhooks.due announces what they find.
@@ -177,7 +180,8 @@ SEEKS = (_PARCEL_SEEK, _REFUND_SEEK, _CASE_SEEK)
 def _items(paged: bool) -> LiteralString:
     """The items due now of each tier (of each kind the first ``$limit`` in due order when
     ``paged``, else all), one row each: ``c``, ``subject``, ``due``, ``id``, ``reason``,
-    ``action``, ``detail`` and the item's ``key``; ``now`` is kept."""
+    ``action``, ``facts`` (``_DETAIL`` makes its line) and the item's ``key``; ``now`` is
+    kept."""
     parcels, refunds, cases = (_PARCEL_PAGE, _REFUND_PAGE, _CASE_PAGE) if paged else ("", "", "")
     return (
         "CALL (now, t, tier, afterDue) {"
@@ -186,7 +190,7 @@ def _items(paged: bool) -> LiteralString:
         + "\n  UNION" + _CASE_SEEK + cases + _CASE_ITEM
         + """
 }
-WITH now, c, subject, due, id, reason, action, detail,
+WITH now, c, subject, due, id, reason, action, facts,
   due - duration({hours: tier.head_hours}) AS key
 """
     )  # fmt: skip
@@ -209,7 +213,9 @@ QUEUE: LiteralString = (
     THEN datetime($afterKey) + duration({hours: tier.head_hours}) END AS afterDue
 """
     + _items(paged=True)
-    + "ORDER BY key, id LIMIT $limit\nWITH *, null AS dueItems\n"
+    + "ORDER BY key, id LIMIT $limit\nWITH *, "
+    + _DETAIL
+    + " AS detail, null AS dueItems\n"
     + _ROOT
 )
 
@@ -221,13 +227,15 @@ CUSTOMERS: LiteralString = (
     + _items(paged=False)
     + """ORDER BY key, id
 WITH now, c, collect({subject: subject, due: due, id: id, reason: reason, action: action,
-  detail: detail, key: key})[0] AS top, count(*) AS dueItems
+  facts: facts, key: key})[0] AS top, count(*) AS dueItems
 WHERE $afterKey IS NULL OR top.key > datetime($afterKey)
   OR (top.key = datetime($afterKey) AND top.id > $afterId)
 WITH now, c, top.subject AS subject, top.due AS due, top.id AS id, top.reason AS reason,
-  top.action AS action, top.detail AS detail, top.key AS key, dueItems
+  top.action AS action, top.facts AS facts, top.key AS key, dueItems
 ORDER BY key, id LIMIT $limit
-"""
+WITH *, """
+    + _DETAIL
+    + " AS detail\n"
     + _ROOT
 )
 

@@ -17,8 +17,7 @@ CALL (now, t, tier, afterDue) {
   WITH now, t, s, o, c, last ORDER BY s.queueTier, s.promisedAt, s.id LIMIT $limit
   RETURN c, s AS subject, s.promisedAt AS due, s.id AS id, 'LATE_SHIPMENT' AS reason,
     'PROACTIVE_DELIVERY_UPDATE' AS action,
-    'parcel for order ' + o.number + ' (' + s.carrier + ') promised for '
-      + toString(date(s.promisedAt)) + ' (' + toString(duration.inDays(s.promisedAt, now).days) + CASE duration.inDays(s.promisedAt, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago), not delivered; ' + CASE WHEN last IS NULL THEN 'nobody has told the customer' ELSE 'last update sent ' + toString(date(last)) + ' (' + toString(duration.inDays(last, now).days) + CASE duration.inDays(last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END AS detail
+    {number: o.number, carrier: s.carrier, at: s.promisedAt, last: last} AS facts
   UNION
   MATCH (r:Return {queueTier: tier.tier})
   WHERE 'REFUND_OVERDUE' IN $reasons AND r.receivedAt < now - duration({days: t.refund_due_days})
@@ -32,9 +31,7 @@ CALL (now, t, tier, afterDue) {
   WITH now, t, r, o, c ORDER BY r.queueTier, r.receivedAt, r.id LIMIT $limit
   WITH now, r, o, c, r.receivedAt + duration({days: t.refund_due_days}) AS due
   RETURN c, r AS subject, due, r.id AS id, 'REFUND_OVERDUE' AS reason,
-    'CONFIRM_REFUND_TIMING' AS action,
-    'return of order ' + o.number + ' received ' + toString(date(r.receivedAt))
-      + ', refund not paid (due ' + toString(date(due)) + ', ' + toString(duration.inDays(due, now).days) + CASE duration.inDays(due, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' overdue)' AS detail
+    'CONFIRM_REFUND_TIMING' AS action, {number: o.number, at: r.receivedAt, due: due} AS facts
   UNION
   MATCH (k:Case {queueTier: tier.tier})
   WHERE 'UNRESOLVED_CASE' IN $reasons
@@ -51,13 +48,19 @@ CALL (now, t, tier, afterDue) {
   WITH now, t, k, c, last ORDER BY k.queueTier, k.openedAt, k.id LIMIT $limit
   RETURN c, k AS subject, k.openedAt + duration({days: t.case_follow_up_days}) AS due,
     k.id AS id, 'UNRESOLVED_CASE' AS reason, 'FOLLOW_UP_OPEN_CASE' AS action,
-    'case ' + k.id + ' (' + k.subject + ') ' + k.status + ' since ' + toString(date(k.openedAt))
-      + ' (' + toString(duration.inDays(k.openedAt, now).days) + CASE duration.inDays(k.openedAt, now).days WHEN 1 THEN ' day' ELSE ' days' END + '); ' + CASE WHEN last IS NULL THEN 'no update sent' ELSE 'last update sent ' + toString(date(last)) + ' (' + toString(duration.inDays(last, now).days) + CASE duration.inDays(last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END AS detail
+    {id: k.id, subject: k.subject, status: k.status, at: k.openedAt, last: last} AS facts
 }
-WITH now, c, subject, due, id, reason, action, detail,
+WITH now, c, subject, due, id, reason, action, facts,
   due - duration({hours: tier.head_hours}) AS key
 ORDER BY key, id LIMIT $limit
-WITH *, null AS dueItems
+WITH *, CASE reason
+  WHEN 'LATE_SHIPMENT' THEN 'parcel for order ' + facts.number + ' (' + facts.carrier
+    + ') promised for ' + toString(date(facts.at)) + ' (' + toString(duration.inDays(facts.at, now).days) + CASE duration.inDays(facts.at, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago), not delivered; ' + CASE WHEN facts.last IS NULL THEN 'nobody has told the customer' ELSE 'last update sent ' + toString(date(facts.last)) + ' (' + toString(duration.inDays(facts.last, now).days) + CASE duration.inDays(facts.last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END
+  WHEN 'REFUND_OVERDUE' THEN 'return of order ' + facts.number + ' received '
+    + toString(date(facts.at)) + ', refund not paid (due ' + toString(date(facts.due)) + ', ' + toString(duration.inDays(facts.due, now).days) + CASE duration.inDays(facts.due, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' overdue)'
+  ELSE 'case ' + facts.id + ' (' + facts.subject + ') ' + facts.status + ' since '
+    + toString(date(facts.at)) + ' (' + toString(duration.inDays(facts.at, now).days) + CASE duration.inDays(facts.at, now).days WHEN 1 THEN ' day' ELSE ' days' END + '); ' + CASE WHEN facts.last IS NULL THEN 'no update sent' ELSE 'last update sent ' + toString(date(facts.last)) + ' (' + toString(duration.inDays(facts.last, now).days) + CASE duration.inDays(facts.last, now).days WHEN 1 THEN ' day' ELSE ' days' END + ' ago)' END
+END AS detail, null AS dueItems
 WITH {customer: c, subject: subject, due: due, id: id, reason: reason,
   action: action, detail: detail, key: key, dueItems: dueItems,
   priority: duration.inSeconds(key, now).hours} AS root
