@@ -88,7 +88,7 @@ class Plan:
     mixed_seconds: float = 20.0  # the headline at c4 alone, then beside a writer, this long each
     parts: tuple[str, ...] = PARTS
     peer: bool = False  # also measure @neo4j/graphql (bench/peer.py): `make bench` turns it on
-    first_load: str = "load"  # how a new bench instance is filled: `seed load` or `seed import`
+    first_load: str = "import"  # how a new bench instance is filled: `seed import` or `seed load`
     pagecache: str = "4g"  # the bench instances' page cache
 
 
@@ -173,35 +173,42 @@ def load(settings: Settings, folder: Path, work: Path) -> dict[str, Any]:
 
 def import_first(settings: Settings, local: LocalNeo4j, folder: Path, work: Path) -> dict[str, Any]:
     """A first load with `ctxapi seed import` into the bench's own Neo4j (stopped, imported
-    with neo4j-admin, started again, the schema applied): its steps' seconds and records/s."""
-    import resource
-
+    with neo4j-admin, started again, the schema applied): its steps' seconds and records/s,
+    and the peak resident set of the checking process (this one, sampled during the import)."""
     from rich.console import Console
 
     from ctxapi.seeding.importing import import_files
 
+    peak = [own_rss_bytes()]
+    importing = threading.Event()
+
+    def sample() -> None:
+        while not importing.wait(0.5):
+            peak[0] = max(peak[0], own_rss_bytes())
+
+    sampler = threading.Thread(target=sample, name="bench-rss", daemon=True)
+    sampler.start()
     started = time.perf_counter()
-    done = import_files(
-        Console(stderr=True),
-        settings,
-        [folder],
-        local=local,
-        force=True,  # no loaded marker: whatever the bench instance holds is a broken load
-        rejects=work / "rejects.jsonl",
-        summary_json=work / "load-summary.json",
-    )
+    try:
+        done = import_files(
+            Console(stderr=True),
+            settings,
+            [folder],
+            local=local,
+            force=True,  # no loaded marker: whatever the bench instance holds is a broken load
+            rejects=work / "rejects.jsonl",
+            summary_json=work / "load-summary.json",
+        )
+    finally:
+        importing.set()
+        sampler.join()
     seconds = time.perf_counter() - started
     records = done.summary.total.read
     return {
         "seconds": round(seconds, 1),
         "records": records,
         "records_per_s": round(records / seconds),
-        # The check runs in this process; its validating workers and neo4j-admin (a JVM) are
-        # its children, the largest of them reported apart.
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "children_peak_rss_mb": round(
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
-        ),
+        "peak_rss_mb": round(max(peak[0], own_rss_bytes()) / 2**20, 1),
         "per_type": {},
         "with": "seed import",
         "check_seconds": round(done.check_seconds, 1),
@@ -209,6 +216,12 @@ def import_first(settings: Settings, local: LocalNeo4j, folder: Path, work: Path
         "schema_seconds": round(done.schema_seconds, 1),
         "check_records_per_s": round(records / done.check_seconds),
     }
+
+
+def own_rss_bytes() -> int:
+    """This process's resident set now."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 # -- heavy customers ------------------------------------------------------------------------------
@@ -1190,7 +1203,8 @@ def main(argv: list[str] | None = None) -> None:
         choices=("import", "load"),
         default=os.environ.get("BENCH_FIRST_LOAD", "import"),
         help="fill a new bench instance with `ctxapi seed import` (neo4j-admin) or `ctxapi seed"
-        " load` (the online loader) [BENCH_FIRST_LOAD, import]",
+        " load` (the online loader); a server named by BENCH_NEO4J_URI is always filled with"
+        " `seed load` [BENCH_FIRST_LOAD, import]",
     )
     parser.add_argument(
         "--pagecache",
