@@ -26,7 +26,6 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
     GraphQLResolveInfo,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -41,7 +40,7 @@ from ctxapi.access.guard import Forbidden
 from ctxapi.access.keys import INTERNAL, Access, Scope
 from ctxapi.config import Settings
 from ctxapi.graphql.context import Context
-from ctxapi.graphql.cost import Budget, QueryTooComplex
+from ctxapi.graphql.cost import Budget, QueryTooComplex, fragments_of
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.fields import Entry, registry
 from ctxapi.graphql.selection import MAX_FIRST, Compiler, plain
@@ -218,9 +217,7 @@ def root_compilers(
 ) -> Iterator[tuple[str, str, list[FieldNode], Compiler]]:
     """(response key, field name, nodes, compiler) of each compiled root field; the compilers
     share one budget."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = fragments_of(document)
     query_type = schema.query_type
     assert query_type is not None
     entries = registry(schema).entries

@@ -45,11 +45,14 @@ class QueryTooComplex(ClientError):
 
 
 # -- the document as written ------------------------------------------------------------------
+def fragments_of(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    """The fragments ``document`` defines, by name."""
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
 def check_document(document: DocumentNode, limits: Limits) -> None:
     """Raise QueryTooComplex when validating ``document`` could take long."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = fragments_of(document)
     sets: list[SelectionSetNode] = []
     for definition in document.definitions:
         selection_set = getattr(definition, "selection_set", None)

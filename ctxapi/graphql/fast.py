@@ -50,6 +50,7 @@ from ctxapi.config import Settings
 from ctxapi.db import DatabaseUnavailable, InvalidBookmarks
 from ctxapi.graphql.compiler import Answered, CompiledQuery, compile_entry, root_compilers
 from ctxapi.graphql.completion import GiveUp, NotCompiled, completion
+from ctxapi.graphql.cost import fragments_of
 from ctxapi.graphql.errors import ClientError
 from ctxapi.graphql.selection import field_arguments, plain
 
@@ -164,9 +165,7 @@ class FastPath:
     ) -> Plan | None:
         """Compile and plan every root field; None if one is not compiled. A client's
         mistake is raised (ClientError)."""
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        fragments = fragments_of(document)
         query_type = self.schema.query_type
         assert query_type is not None
         compilers = {
@@ -209,9 +208,7 @@ class FastPath:
         known = self._keyed.get(memo)
         if known is not None:
             return known
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        fragments = fragments_of(document)
         values: set[str] = set()
         others: set[str] = set()
         _uses(operation.selection_set, fragments, True, values, others, set())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,17 @@ def _console() -> Any:
 
 
 #: The options `seed load` and `seed import` share.
+def _rejects(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--rejects`` option, with its command's help."""
+    return click.option(
+        "--rejects",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("rejects.jsonl"),
+        show_default=True,
+        help=help,
+    )
+
+
 _max_rejects = click.option(
     "--max-rejects",
     type=click.IntRange(min=0),
@@ -59,13 +71,7 @@ def seed() -> None:
 @seed.command("load")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Validate every record; write nothing.")
-@click.option(
-    "--rejects",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("rejects.jsonl"),
-    show_default=True,
-    help="Where rejected records go, one JSON object per line (file, line, raw, errors).",
-)
+@_rejects("Where rejected records go, one JSON object per line (file, line, raw, errors).")
 @_max_rejects
 @click.option(
     "--batch-size",
@@ -173,13 +179,7 @@ def run_load(settings: configuration.Settings, paths: list[Path], **options: Any
     help="Replace a database that holds data (all of it: keys, webhooks, ledger …; the "
     "tombstones of erased customers are kept).",
 )
-@click.option(
-    "--rejects",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("rejects.jsonl"),
-    show_default=True,
-    help="Where rejected records go: the same file `seed load` writes for the same input.",
-)
+@_rejects("Where rejected records go: the same file `seed load` writes for the same input.")
 @_max_rejects
 @click.option(
     "--jobs",
